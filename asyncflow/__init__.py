@@ -1,0 +1,64 @@
+"""asyncflow: an asyncio-native workflow engine.
+
+Tasks wired into Flows, every run a series of States, results that persist themselves
+and state handlers awaited on every transition::
+
+    from asyncflow import Flow, task
+
+    @task
+    async def add(x, y=1):
+        return x + y
+
+    with Flow("numbers") as flow:
+        first = add(1, y=2)
+        second = add(x=first, y=100)
+
+    state = await flow.run()          # or flow.run_sync() from synchronous code
+    state.result[second].result       # 103
+"""
+
+from __future__ import annotations
+
+from . import (
+    cache_validators as cache_validators,
+    config as config,
+    signals as signals,
+    states as states,
+    triggers as triggers,
+)
+from ._core._context import context as context
+from ._core._edges import Edge as Edge, flatten as flatten, unmapped as unmapped
+from ._core._exceptions import (
+    AsyncflowError as AsyncflowError,
+    CycleError as CycleError,
+    FlowDefinitionError as FlowDefinitionError,
+    FlowRunError as FlowRunError,
+    ParameterError as ParameterError,
+)
+from ._core._flow import Flow as Flow
+from ._core._parameter import Parameter as Parameter
+from ._core._task import FunctionTask as FunctionTask, Task as Task, task as task
+from ._version import __version__ as __version__
+
+__all__ = [
+    "AsyncflowError",
+    "CycleError",
+    "Edge",
+    "Flow",
+    "FlowDefinitionError",
+    "FlowRunError",
+    "FunctionTask",
+    "Parameter",
+    "ParameterError",
+    "Task",
+    "__version__",
+    "cache_validators",
+    "config",
+    "context",
+    "flatten",
+    "signals",
+    "states",
+    "task",
+    "triggers",
+    "unmapped",
+]

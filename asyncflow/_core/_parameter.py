@@ -1,0 +1,55 @@
+"""Parameters: flow inputs supplied at run time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._context import flow_run_var
+from ._exceptions import FlowDefinitionError
+from ._task import Task
+
+_UNSET: Any = object()
+
+
+class Parameter(Task[Any]):
+    """A task whose value comes from ``flow.run(parameters={name: value})``.
+
+    Without ``default`` a parameter is required; ``required=True`` makes it required even
+    with a default (the default is then ignored). Parameter names are unique in a flow.
+    """
+
+    __slots__ = ("default", "required")
+
+    def __init__(self, name: str, default: Any = _UNSET, required: bool | None = None,
+                 **options: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise FlowDefinitionError(f"a Parameter needs a non-empty string name, got {name!r}")
+        if "result" not in options:
+            from .._results._json import JSONResult
+
+            options["result"] = JSONResult()
+        super().__init__(name=name, slug=name, **options)
+        if required is None:
+            required = default is _UNSET
+        self.required = bool(required)
+        self.default = None if default is _UNSET else default
+        self._inline = True
+
+    def run(self) -> Any:
+        flow_ctx = flow_run_var.get()
+        if flow_ctx is None:
+            return self.default
+        params = flow_ctx.values.get("parameters") or {}
+        return params.get(self.name, self.default)
+
+    def copy(self, **task_args: Any) -> Parameter:  # type: ignore[override]
+        raise FlowDefinitionError(
+            f"parameter {self.name!r} cannot be called or copied; pass the Parameter object "
+            "itself as an argument to other tasks"
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.copy()
+
+    def __repr__(self) -> str:
+        return f"<Parameter: {self.name}>"

@@ -1,0 +1,404 @@
+"""Tasks: units of work that a flow wires together and runs.
+
+A task is either a function decorated with :func:`task` or a subclass of :class:`Task`
+that implements ``run``; both may be ``async def`` or plain ``def`` (plain bodies run in
+worker threads, so they never block the event loop)::
+
+    @task(max_retries=2, retry_delay=1)
+    async def fetch(url): ...
+
+    class AddTask(Task):
+        def run(self, x, y):
+            return x + y
+"""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from typing_extensions import ParamSpec
+
+from ._edges import building_flow_var
+from ._exceptions import FlowDefinitionError
+from ._options import (
+    convert_result_handler,
+    exception_types,
+    handler_list,
+    to_seconds,
+)
+
+if TYPE_CHECKING:
+    from .._results._base import Result
+    from ._flow import Flow
+    from ._states import State
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_TASK_SLOTS = (
+    "name",
+    "slug",
+    "tags",
+    "max_retries",
+    "retry_delay",
+    "retry_on",
+    "timeout",
+    "trigger",
+    "skip_on_upstream_skip",
+    "cache_for",
+    "cache_validator",
+    "cache_key",
+    "checkpoint",
+    "result",
+    "target",
+    "state_handlers",
+    "task_run_name",
+    "_is_async",
+    "_inline",
+    "_signature_cache",
+)
+
+
+def _default_trigger() -> Callable[..., Any]:
+    from ._triggers import all_successful
+
+    return all_successful
+
+
+class Task(Generic[R]):
+    """A unit of work. Subclass it and implement ``run``, or use the :func:`task` decorator.
+
+    Options (all keyword-only):
+
+    - ``name``, ``slug``, ``tags``: how the task is known; ``slug`` is unique in a flow.
+    - ``max_retries``, ``retry_delay`` (seconds or timedelta, required with retries),
+      ``retry_on`` (exception types that retry; others fail at once).
+    - ``timeout`` (seconds or timedelta): the run ends ``TimedOut`` at the deadline.
+    - ``trigger``: a function of the upstream states deciding whether the task runs;
+      ``skip_on_upstream_skip`` (default True) skips the task when an upstream skipped.
+    - ``cache_for``, ``cache_validator``, ``cache_key``: reuse a recent result.
+    - ``checkpoint``, ``result``, ``target``: whether, how and where the result is stored.
+    - ``state_handlers``: callables ``(task, old_state, new_state)`` awaited in order on
+      every transition; ``on_failure``: a callable ``(task, state)`` on failure.
+    """
+
+    __slots__ = _TASK_SLOTS
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        slug: str | None = None,
+        tags: Iterable[str] | None = None,
+        max_retries: int = 0,
+        retry_delay: float | datetime.timedelta | None = None,
+        retry_on: type[BaseException] | Sequence[type[BaseException]] | None = None,
+        timeout: float | datetime.timedelta | None = None,
+        trigger: Callable[..., Any] | None = None,
+        skip_on_upstream_skip: bool = True,
+        cache_for: float | datetime.timedelta | None = None,
+        cache_validator: Callable[..., bool] | None = None,
+        cache_key: str | None = None,
+        checkpoint: bool | None = None,
+        result: Result | None = None,
+        target: str | Callable[..., str] | None = None,
+        state_handlers: Iterable[Callable[..., Any]] | None = None,
+        on_failure: Callable[..., Any] | None = None,
+        result_handler: Any = None,
+        task_run_name: str | Callable[..., str] | None = None,
+    ) -> None:
+        self.name = name if name is not None else type(self).__name__
+        owner = f"task {self.name!r}"
+        if not isinstance(self.name, str) or not self.name:
+            raise FlowDefinitionError(f"task name must be a non-empty string, got {name!r}")
+        self.slug = slug
+        if isinstance(tags, str):
+            raise FlowDefinitionError(f"{owner}: tags takes a list of strings, e.g. tags=[{tags!r}]")
+        self.tags: frozenset[str] = frozenset(tags or ())
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise FlowDefinitionError(f"{owner}: max_retries must be an int >= 0, got {max_retries!r}")
+        self.max_retries = max_retries
+        self.retry_delay = to_seconds(retry_delay, "retry_delay", owner)
+        if max_retries > 0 and self.retry_delay is None:
+            raise FlowDefinitionError(
+                f"{owner}: max_retries={max_retries} needs a retry_delay; "
+                "write for example retry_delay=datetime.timedelta(seconds=5) (or 0)"
+            )
+        self.retry_on = exception_types(retry_on, owner)
+        self.timeout = to_seconds(timeout, "timeout", owner)
+        if self.timeout == 0:
+            raise FlowDefinitionError(f"{owner}: timeout must be greater than 0")
+        if trigger is None:
+            trigger = _default_trigger()
+        elif not callable(trigger):
+            raise FlowDefinitionError(
+                f"{owner}: trigger {trigger!r} is not callable; use one of asyncflow.triggers, "
+                "e.g. trigger=triggers.all_finished"
+            )
+        self.trigger = trigger
+        self.skip_on_upstream_skip = bool(skip_on_upstream_skip)
+        self.cache_for = to_seconds(cache_for, "cache_for", owner)
+        if cache_validator is not None and not callable(cache_validator):
+            raise FlowDefinitionError(f"{owner}: cache_validator must be callable")
+        if cache_validator is None and self.cache_for is not None:
+            from ._cache_validators import duration_only
+
+            cache_validator = duration_only
+        self.cache_validator = cache_validator
+        self.cache_key = cache_key
+        self.checkpoint = checkpoint
+        self.result = convert_result_handler(result, result_handler, owner)
+        if target is not None and not (isinstance(target, str) or callable(target)):
+            raise FlowDefinitionError(
+                f"{owner}: target must be a location template string or a callable, got {target!r}"
+            )
+        self.target = target
+        self.state_handlers = handler_list(state_handlers, on_failure, owner)
+        self.task_run_name = task_run_name
+        self._is_async = inspect.iscoroutinefunction(type(self).run)
+        self._inline = False
+        self._signature_cache: inspect.Signature | None = None
+        if target is not None and self.result is not None and not self.result.persists:
+            raise FlowDefinitionError(
+                f"{owner}: target= needs a persisting result, such as "
+                "result=LocalResult(dir=...); the in-memory Result cannot tell whether "
+                "the target exists"
+            )
+
+    # ---- the body ----------------------------------------------------------------
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """The task's work. Subclasses implement it; it may be ``async def``."""
+        return None
+
+    def _body(self) -> Callable[..., Any]:
+        return self.run
+
+    def signature(self) -> inspect.Signature:
+        """The signature of the task's body, checked when the task is called in a flow."""
+        sig = self._signature_cache
+        if sig is None:
+            sig = self._signature_cache = inspect.signature(self._body())
+        return sig
+
+    # ---- copies ------------------------------------------------------------------
+    def copy(self, **task_args: Any) -> Task[R]:
+        """A copy of this task, with some options changed (``name``, ``tags``, ...)."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        for attr in _slots_of(cls):
+            setattr(new, attr, getattr(self, attr))
+        own = getattr(self, "__dict__", None)
+        if own:
+            new.__dict__.update(own)
+        if task_args:
+            new.slug = None
+            for key, value in task_args.items():
+                if key not in _TASK_SLOTS or key.startswith("_"):
+                    raise FlowDefinitionError(
+                        f"task {self.name!r}: unknown task option {key!r} in task_args"
+                    )
+                if key == "tags":
+                    value = frozenset(value)
+                setattr(new, key, value)
+        else:
+            new.slug = None
+        return new
+
+    # ---- the functional API ------------------------------------------------------
+    def __call__(
+        self,
+        *args: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        mapped: bool = False,
+        task_args: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Task[R]:
+        """Inside ``with Flow(...)``: add a copy of this task, fed by the given inputs.
+
+        Task arguments become data edges, other values constants, and
+        ``upstream_tasks`` state-only edges. Returns the new task.
+        """
+        flow = self._flow_for_call(flow, "call")
+        new = self.copy(**(task_args or {}))
+        bound = new.bind_arguments(args, kwargs)
+        flow.set_dependencies(
+            new, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=mapped
+        )
+        return new
+
+    def map(
+        self,
+        *args: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        task_args: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Task[list[R]]:
+        """Add a mapped copy: one child run per element of the mapped inputs.
+
+        Wrap an input in :class:`unmapped` to give it whole to every child, or in
+        :class:`flatten` to map over a list of lists flattened by one level.
+        """
+        flow = self._flow_for_call(flow, "map")
+        new = self.copy(**(task_args or {}))
+        bound = new.bind_arguments(args, kwargs)
+        flow.set_dependencies(
+            new, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=True
+        )
+        return new  # type: ignore[return-value]
+
+    def _flow_for_call(self, flow: Flow | None, verb: str) -> Flow:
+        if flow is None:
+            flow = building_flow_var.get()
+        if flow is None:
+            hint = "task.run(...)" if type(self) is not FunctionTask else "the_task.fn(...)"
+            raise FlowDefinitionError(
+                f"task {self.name!r} was {'called' if verb == 'call' else 'mapped'} outside "
+                f"a flow. Do it inside `with Flow('name') as flow:`, or pass flow=...; "
+                f"to run the body directly, call {hint}"
+            )
+        return flow
+
+    def bind_arguments(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Match call arguments to the body's parameters; raise a clear error if they do not fit."""
+        sig = self.signature()
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise FlowDefinitionError(
+                f"task {self.name!r} cannot be called with these arguments: {exc}. "
+                f"Its body's signature is {self.name}{sig}"
+            ) from None
+        out: dict[str, Any] = {}
+        for pname, value in bound.arguments.items():
+            kind = sig.parameters[pname].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                if value:
+                    raise FlowDefinitionError(
+                        f"task {self.name!r}: positional *{pname} arguments cannot be wired "
+                        "in a flow; give the body named parameters instead"
+                    )
+                continue
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                out.update(value)
+            else:
+                out[pname] = value
+        return out
+
+    def set_upstream(self, task: Task[Any], *, key: str | None = None, mapped: bool = False,
+                     flow: Flow | None = None) -> None:
+        """Make ``task`` run before this one (passing its result as ``key`` if given)."""
+        flow = self._flow_for_call(flow, "call")
+        flow.add_edge(task, self, key=key, mapped=mapped)
+
+    def set_downstream(self, task: Task[Any], *, key: str | None = None, mapped: bool = False,
+                       flow: Flow | None = None) -> None:
+        """Make this task run before ``task``."""
+        flow = self._flow_for_call(flow, "call")
+        flow.add_edge(self, task, key=key, mapped=mapped)
+
+    # ---- display -------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"<Task: {self.name}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {attr: getattr(self, attr) for attr in _slots_of(type(self))}
+        state["_signature_cache"] = None
+        state["__dict__"] = dict(getattr(self, "__dict__", {}))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        own = state.pop("__dict__", {})
+        for key, value in state.items():
+            setattr(self, key, value)
+        if own:
+            self.__dict__.update(own)
+
+
+_slot_cache: dict[type, tuple[str, ...]] = {}
+
+
+def _slots_of(cls: type) -> tuple[str, ...]:
+    """Every slot an instance of ``cls`` has, from all its bases."""
+    slots = _slot_cache.get(cls)
+    if slots is None:
+        names: list[str] = []
+        for klass in reversed(cls.__mro__):
+            for name in klass.__dict__.get("__slots__", ()):
+                if name not in ("__dict__", "__weakref__") and name not in names:
+                    names.append(name)
+        slots = _slot_cache[cls] = tuple(names)
+    return slots
+
+
+class FunctionTask(Task[R], Generic[P, R]):
+    """A task whose body is a plain or ``async def`` function (made by :func:`task`)."""
+
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn: Callable[P, R], name: str | None = None, **options: Any) -> None:
+        if not callable(fn):
+            raise FlowDefinitionError(
+                f"@task decorates a function, got {fn!r}; write @task above a `def` or "
+                "`async def`"
+            )
+        self._fn = fn
+        if name is None:
+            name = getattr(fn, "__name__", None) or type(fn).__name__
+        super().__init__(name=name, **options)
+        self._is_async = _is_async_callable(fn)
+
+    @property
+    def fn(self) -> Callable[P, R]:
+        """The decorated function."""
+        return self._fn
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
+
+    def _body(self) -> Callable[..., Any]:
+        return self._fn
+
+
+def _is_async_callable(fn: Any) -> bool:
+    while hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)
+    )
+
+
+@overload
+def task(fn: Callable[P, R], /) -> FunctionTask[P, R]: ...
+
+
+@overload
+def task(
+    fn: None = None, /, **options: Any
+) -> Callable[[Callable[P, R]], FunctionTask[P, R]]: ...
+
+
+def task(
+    fn: Callable[P, R] | None = None, /, **options: Any
+) -> FunctionTask[P, R] | Callable[[Callable[P, R]], FunctionTask[P, R]]:
+    """Make a task from a function, bare (``@task``) or with options (``@task(name=...)``).
+
+    The options are those of :class:`Task`.
+    """
+    if fn is None:
+
+        def decorator(func: Callable[P, R]) -> FunctionTask[P, R]:
+            return FunctionTask(func, **options)
+
+        return decorator
+    if options:
+        raise TypeError("write @task(...) with options as keywords only")
+    return FunctionTask(fn)
+
+
+def state_names(states: Iterable[State]) -> list[str]:
+    return [type(s).__name__ for s in states]

@@ -1,0 +1,43 @@
+"""The states a task run or a flow run goes through (see :mod:`asyncflow._core._states`)."""
+
+from __future__ import annotations
+
+from ._core._states import (
+    Cached as Cached,
+    Cancelled as Cancelled,
+    Failed as Failed,
+    Finished as Finished,
+    Looped as Looped,
+    Mapped as Mapped,
+    Paused as Paused,
+    Pending as Pending,
+    Resume as Resume,
+    Retrying as Retrying,
+    Running as Running,
+    Scheduled as Scheduled,
+    Skipped as Skipped,
+    State as State,
+    Success as Success,
+    TimedOut as TimedOut,
+    TriggerFailed as TriggerFailed,
+)
+
+__all__ = [
+    "Cached",
+    "Cancelled",
+    "Failed",
+    "Finished",
+    "Looped",
+    "Mapped",
+    "Paused",
+    "Pending",
+    "Resume",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Skipped",
+    "State",
+    "Success",
+    "TimedOut",
+    "TriggerFailed",
+]
