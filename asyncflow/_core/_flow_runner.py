@@ -29,6 +29,7 @@ from ._resources import RunResources
 from ._states import (
     Cancelled,
     Failed,
+    Finished,
     Mapped,
     Paused,
     Pending,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 _SPAWN_BATCH = 256
 _NOT_RUN_YET = Pending("Child not run yet.")
+_NO_STATES: list[State] = []
 
 
 class _Plan:
@@ -262,17 +264,13 @@ class FlowRunner:
 
     # ---- spawning -------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        t = self._loop.create_task(coro)
-        self._live.add(t)
-        t.add_done_callback(self._on_done)
+        self._live.add(self._loop.create_task(coro))
 
-    def _on_done(self, t: asyncio.Task[Any]) -> None:
-        self._live.discard(t)
-        if not t.cancelled():
-            exc = t.exception()
-            if exc is not None and self._crash is None:
-                self._crash = exc
-                self._done.set()
+    def _crashed(self, exc: BaseException) -> None:
+        """An engine bug: stop waiting, so the run cancels everything and re-raises it."""
+        if self._crash is None:
+            self._crash = exc
+        self._done.set()
 
     async def _spawn_nodes(self, nodes: Sequence[int]) -> None:
         for k, i in enumerate(nodes):
@@ -285,24 +283,46 @@ class FlowRunner:
         """Run node ``i``, then whatever it made ready: one inline, the rest spawned."""
         plan = self.plan
         remaining = self._remaining
-        while True:
-            state = await self._run_node(i)
-            self.states[i] = state
-            self._unfinished -= 1
-            if not state.is_finished():
-                self._block_descendants(i)
-            ready: list[int] = []
-            for j in plan.downstream[i]:
-                remaining[j] -= 1
-                if remaining[j] == 0 and not self._blocked[j]:
-                    ready.append(j)
-            if self._unfinished == 0:
-                self._done.set()
-            if not ready:
-                return
-            if len(ready) > 1:
-                await self._spawn_nodes(ready[1:])
-            i = ready[0]
+        states = self.states
+        runner = self.task_runner
+        try:
+            while True:
+                if plan.mapped[i] or self.task_states:
+                    state = await self._run_node(i)
+                else:
+                    task = plan.tasks[i]
+                    if plan.has_edges[i]:
+                        upstream = [states[u] for _, u in plan.in_edges[i]]
+                        inputs = self._inputs(i)
+                    else:
+                        upstream = _NO_STATES
+                        constants = plan.constants[i]
+                        inputs = dict(constants) if constants else {}
+                    state = await runner.run(task, upstream, inputs, None, None, False,  # type: ignore[arg-type]
+                                             states, i)
+                states[i] = state
+                self._unfinished -= 1
+                if not state.is_finished():
+                    self._block_descendants(i)
+                ready: list[int] = []
+                for j in plan.downstream[i]:
+                    remaining[j] -= 1
+                    if remaining[j] == 0 and not self._blocked[j]:
+                        ready.append(j)
+                if self._unfinished == 0:
+                    self._done.set()
+                if not ready:
+                    return
+                if len(ready) > 1:
+                    await self._spawn_nodes(ready[1:])
+                i = ready[0]
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._crashed(exc)
+            raise
+        finally:
+            self._live.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     def _block_descendants(self, i: int) -> None:
         """Tasks downstream of a paused task wait for a later run: they stay Pending."""
@@ -324,12 +344,6 @@ class FlowRunner:
                 inputs[edge.key] = states[u].result  # type: ignore[union-attr]
         return inputs
 
-    def _record(self, i: int) -> Callable[[State], None]:
-        def record(state: State) -> None:
-            self.states[i] = state
-
-        return record
-
     async def _run_node(self, i: int) -> State:
         plan = self.plan
         task = plan.tasks[i]
@@ -349,7 +363,7 @@ class FlowRunner:
             upstream = []
         return await self.task_runner.run(
             task, upstream, self._inputs(i), None, initial, resume,  # type: ignore[arg-type]
-            self._record(i),
+            self.states, i,
         )
 
     # ---- mapping ---------------------------------------------------------------------
@@ -403,12 +417,17 @@ class FlowRunner:
                     else:
                         child_ups.append(s)  # type: ignore[arg-type]
 
-                def on_cancel(state: State) -> None:
-                    map_states[k] = state
-
-                map_states[k] = await runner.run(
-                    task, child_ups, inputs, k, None, resume, on_cancel
-                )
+                try:
+                    map_states[k] = await runner.run(
+                        task, child_ups, inputs, k, None, resume, map_states, k
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except BaseException as exc:
+                    self._crashed(exc)
+                    raise
+                finally:
+                    self._live.discard(asyncio.current_task())  # type: ignore[arg-type]
                 left[0] -= 1
                 if left[0] == 0:
                     done.set()
@@ -477,18 +496,18 @@ class FlowRunner:
 
     def _final_state(self) -> State:
         results = self._task_results()
-        plan = self.plan
-        if any(isinstance(s, Paused) for s in self.states):
+        states = self.states
+        if any(type(s) is Paused for s in states):
             return Paused(
                 "Some tasks are paused; run the flow again with "
                 "task_states=state.result to resume them.",
                 result=results,
             )
-        for i in plan.reference:
-            state = results[plan.tasks[i]]
-            if state.is_failed() or not state.is_finished() or (
-                isinstance(state, Mapped) and any(s.is_failed() for s in state.map_states)
-            ):
+        for i in self.plan.reference:
+            state = states[i]
+            if state is None or not isinstance(state, (Success, Finished)) or isinstance(
+                state, Failed
+            ) or (isinstance(state, Mapped) and any(isinstance(c, Failed) for c in state.map_states)):
                 return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._context import flow_run_var
+from ._edges import building_flow_var
 from ._exceptions import FlowDefinitionError
 from ._task import Task
 
@@ -34,6 +35,9 @@ class Parameter(Task[Any]):
         self.required = bool(required)
         self.default = None if default is _UNSET else default
         self._inline = True
+        building = building_flow_var.get()
+        if building is not None:
+            building.add_task(self)  # a parameter declared in a flow belongs to it
 
     def run(self) -> Any:
         flow_ctx = flow_run_var.get()

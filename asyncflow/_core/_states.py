@@ -148,11 +148,13 @@ class State:
 
     def __repr__(self) -> str:
         if self.message:
-            return f"{type(self).__name__}({self.message!r})"
-        return f"{type(self).__name__}()"
+            return f'<{type(self).__name__}: "{self.message}">'
+        return f"<{type(self).__name__}>"
 
     def __str__(self) -> str:
-        return self.__repr__()
+        if self.message:
+            return f'{type(self).__name__}("{self.message}")'
+        return f"{type(self).__name__}()"
 
     def __eq__(self, other: object) -> bool:
         """Two states are equal when they have the same type, message and value."""

@@ -271,7 +271,7 @@ class Task(Generic[R]):
         except TypeError as exc:
             raise FlowDefinitionError(
                 f"task {self.name!r} cannot be called with these arguments: {exc}. "
-                f"Its body's signature is {self.name}{sig}"
+                f"Its body's signature is {self.name}{_plain_signature(sig)}"
             ) from None
         out: dict[str, Any] = {}
         for pname, value in bound.arguments.items():
@@ -317,6 +317,13 @@ class Task(Generic[R]):
             setattr(self, key, value)
         if own:
             self.__dict__.update(own)
+
+
+def _plain_signature(sig: inspect.Signature) -> str:
+    """``(x, y=1)``: the signature without annotations, as users read it in errors."""
+    empty = inspect.Parameter.empty
+    params = [p.replace(annotation=empty) for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=empty))
 
 
 _slot_cache: dict[type, tuple[str, ...]] = {}

@@ -99,9 +99,11 @@ class TaskRunner:
         return new
 
     async def _to(self, tctx: TaskRunContext, new: State) -> State:
-        state = await self.transition(tctx.task, tctx.current, new)
-        tctx.current = state
-        return state
+        task = tctx.task
+        if task.state_handlers or self.observers:
+            new = await self.transition(task, tctx.current, new)
+        tctx.current = new
+        return new
 
     async def shielded_transition(self, task: Task[Any], old: State, new: State) -> State:
         """A transition that runs even while the run is being cancelled, bounded in time."""
@@ -118,16 +120,19 @@ class TaskRunner:
         map_index: int | None = None,
         initial: State | None = None,
         resume: bool = False,
-        on_cancel: Callable[[State], None] | None = None,
+        sink: list[Any] | None = None,
+        slot: int = 0,
     ) -> State:
         """Run ``task`` to a final state (or Paused), given its upstream states and inputs.
 
         If the run is cancelled, the task moves to ``Cancelled`` (handlers are awaited,
-        shielded and bounded in time), ``on_cancel`` receives that state, and the
+        shielded and bounded in time), that state is stored at ``sink[slot]``, and the
         cancellation propagates.
         """
-        tctx = TaskRunContext(task, map_index, 1, loop_count=1)
-        tctx.current = initial if initial is not None else Pending(map_index=map_index)
+        tctx = TaskRunContext(task, map_index, 1, 1)
+        if initial is None:
+            initial = _PENDING if map_index is None else Pending(map_index=map_index)
+        tctx.current = initial
         token = task_run_var.set(tctx)
         try:
             return await self._run(task, tctx, upstream_states, inputs, resume)
@@ -137,8 +142,8 @@ class TaskRunner:
                 cancelled = Cancelled("Task run was cancelled.", map_index=map_index,
                                       run_count=tctx.run_count)
                 current = await self.shielded_transition(task, current, cancelled)
-            if on_cancel is not None:
-                on_cancel(current)
+            if sink is not None:
+                sink[slot] = current
             raise
         finally:
             task_run_var.reset(token)
@@ -412,6 +417,9 @@ class TaskRunner:
             )
         state._result = written
         return state
+
+
+_PENDING = Pending()
 
 
 class _TimedOut(Exception):
