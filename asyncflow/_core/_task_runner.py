@@ -138,7 +138,7 @@ class TaskRunner:
             return await self._run(task, tctx, upstream_states, inputs, resume)
         except asyncio.CancelledError:
             current = tctx.current
-            if not current.is_finished():
+            if not isinstance(current, Cancelled):  # the run had not returned: not final
                 cancelled = Cancelled("Task run was cancelled.", map_index=map_index,
                                       run_count=tctx.run_count)
                 current = await self.shielded_transition(task, current, cancelled)
