@@ -60,6 +60,14 @@ class Flow:
         owner = f"flow {name!r}"
         self.state_handlers = handler_list(state_handlers, on_failure, owner)
         self.result = convert_result_handler(result, result_handler, owner)
+        if schedule is not None:
+            from ._schedules import Schedule
+
+            if not isinstance(schedule, Schedule):
+                raise FlowDefinitionError(
+                    f"{owner}: schedule must be an IntervalSchedule or CronSchedule from "
+                    f"asyncflow.schedules, got {schedule!r}"
+                )
         self.schedule = schedule
         self.executor = executor
         if max_concurrency is not None:

@@ -128,6 +128,12 @@ class FlowRunner:
         observers: Iterable[Observer] = (),
     ) -> None:
         self.flow = flow
+        self.options: dict[str, Any] = {
+            "parameters": parameters, "context": context, "task_states": task_states,
+            "timeout": timeout, "max_concurrency": max_concurrency,
+            "task_concurrency_limits": task_concurrency_limits,
+            "checkpointing": checkpointing, "executor": executor, "observers": observers,
+        }
         self.plan = plan_for(flow)
         self.parameters = resolve_parameters(flow, parameters)
         self.user_context = dict(context or {})
@@ -147,6 +153,7 @@ class FlowRunner:
         self.checkpointing = checkpointing
         self.executor = executor if executor is not None else flow.executor
         self.observers = list(observers)
+        self.options["observers"] = self.observers
 
     # ---- the run ------------------------------------------------------------------
     async def run(self) -> State:
