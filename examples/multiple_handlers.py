@@ -9,16 +9,18 @@ import datetime
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from asyncflow import Flow, task
-from asyncflow.states import State
+from asyncflow.states import Retrying, State
 
 calls: list[str] = []
 
 
 async def page_on_call(task: Any, old_state: State, new_state: State) -> None:
     if new_state.is_retrying():
-        await anyio.sleep(0)  # an async notifier would await its HTTP call here
+        await anyio.lowlevel.checkpoint()  # an async notifier would await its HTTP call here
+        assert isinstance(new_state, Retrying)
         calls.append(f"page: {task.name} is retrying at {new_state.start_time:%H:%M:%S}")
 
 

@@ -12,10 +12,9 @@ from asyncflow.states import State
 
 
 def alert_on_special_failure(task: Any, old_state: State, new_state: State) -> State:
-    if new_state.is_failed():
-        if getattr(new_state.result, "flag", False) is True:
-            print("Special failure mode!  Send all the alerts!")
-            print(f"a == b == {new_state.result.value}")
+    if new_state.is_failed() and getattr(new_state.result, "flag", False) is True:
+        print("Special failure mode!  Send all the alerts!")
+        print(f"a == b == {new_state.result.value}")
     return new_state
 
 

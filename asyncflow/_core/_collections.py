@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 class _CollectionTask(Task[Any]):
     """Builds a list, tuple, set or dict from its inputs; runs on the loop, no thread."""
 
-    __slots__ = ("_kind", "_keys")
+    __slots__ = ("_keys", "_kind")
 
     def __init__(self, kind: type, keys: list[Any]) -> None:
         super().__init__(name=kind.__name__.capitalize())
@@ -24,7 +24,7 @@ class _CollectionTask(Task[Any]):
     def run(self, **items: Any) -> Any:
         values = [items[f"arg_{i}"] for i in range(len(self._keys))]
         if self._kind is dict:
-            return dict(zip(self._keys, values))
+            return dict(zip(self._keys, values, strict=True))
         return self._kind(values)
 
 

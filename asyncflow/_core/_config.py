@@ -123,7 +123,7 @@ def _read_user_file(environ: Mapping[str, str]) -> dict[str, Any]:
             f"Fix the file, or point {USER_CONFIG_ENV} at another one."
         ) from exc
     _file_cache[str(path)] = (mtime, data)
-    return data
+    return dict(data)
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:

@@ -67,7 +67,7 @@ DATE_KEYS = (
 class FlowRunContext:
     """What every task of one flow run shares."""
 
-    __slots__ = ("values", "resources", "flow")
+    __slots__ = ("flow", "resources", "values")
 
     def __init__(self, values: dict[str, Any], resources: RunResources, flow: Any) -> None:
         self.values = values
@@ -78,8 +78,15 @@ class FlowRunContext:
 class TaskRunContext:
     """What one task run (one attempt of one task, or of one mapped child) knows."""
 
-    __slots__ = ("task", "map_index", "run_count", "loop_count", "loop_result", "_run_id",
-                 "current")
+    __slots__ = (
+        "_run_id",
+        "current",
+        "loop_count",
+        "loop_result",
+        "map_index",
+        "run_count",
+        "task",
+    )
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ class Edge:
     ``flattened`` ones first flatten a list of lists by one level.
     """
 
-    __slots__ = ("upstream_task", "downstream_task", "key", "mapped", "flattened")
+    __slots__ = ("downstream_task", "flattened", "key", "mapped", "upstream_task")
 
     def __init__(
         self,

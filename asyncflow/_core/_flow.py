@@ -420,7 +420,8 @@ class Flow:
         - ``checkpointing``: force result persistence on or off for this run.
         - ``run_on_schedule``: run on every event of the flow's schedule until cancelled.
         """
-        from ._flow_runner import FlowRunner, run_on_schedule as scheduled_runs
+        from ._flow_runner import FlowRunner
+        from ._flow_runner import run_on_schedule as scheduled_runs
 
         if building_flow_var.get() is not None:
             raise FlowRunError(
@@ -471,7 +472,7 @@ class Flow:
         """Draw the DAG (SVG, DOT or Mermaid text); see :mod:`asyncflow.visualization`."""
         from ..visualization import render
 
-        return render(self, filename=filename, format=format, flow_state=flow_state)
+        return str(render(self, filename=filename, format=format, flow_state=flow_state))
 
     def __repr__(self) -> str:
         return f"<Flow: name={self.name}>"

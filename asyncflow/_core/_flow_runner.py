@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -55,8 +55,19 @@ _NO_STATES: list[State] = []
 class _Plan:
     """The flow's graph as index lists, computed once per version of the flow."""
 
-    __slots__ = ("version", "tasks", "index", "in_edges", "downstream", "n_up", "mapped",
-                 "constants", "mapped_keys", "reference", "has_edges")
+    __slots__ = (
+        "constants",
+        "downstream",
+        "has_edges",
+        "in_edges",
+        "index",
+        "mapped",
+        "mapped_keys",
+        "n_up",
+        "reference",
+        "tasks",
+        "version",
+    )
 
     def __init__(self, flow: Flow) -> None:
         self.version = flow._version
@@ -302,7 +313,7 @@ class FlowRunner:
                         upstream = [states[u] for _, u in plan.in_edges[i]]
                         inputs = self._inputs(i)
                     else:
-                        upstream = _NO_STATES
+                        upstream = _NO_STATES  # type: ignore[assignment]
                         constants = plan.constants[i]
                         inputs = dict(constants) if constants else {}
                     state = await runner.run(task, upstream, inputs, None, None, False,  # type: ignore[arg-type]
@@ -329,7 +340,7 @@ class FlowRunner:
             self._crashed(exc)
             raise
         finally:
-            self._live.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._live.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
 
     def _block_descendants(self, i: int) -> None:
         """Tasks downstream of a paused task wait for a later run: they stay Pending."""
@@ -434,7 +445,7 @@ class FlowRunner:
                     self._crashed(exc)
                     raise
                 finally:
-                    self._live.discard(asyncio.current_task())  # type: ignore[arg-type]
+                    self._live.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
                 left[0] -= 1
                 if left[0] == 0:
                     done.set()
@@ -499,7 +510,7 @@ class FlowRunner:
 
     def _task_results(self) -> dict[Task[Any], State]:
         not_run = Pending("Task not run.")
-        return {t: (s if s is not None else not_run) for t, s in zip(self.plan.tasks, self.states)}
+        return {t: (s if s is not None else not_run) for t, s in zip(self.plan.tasks, self.states, strict=True)}
 
     def _final_state(self) -> State:
         results = self._task_results()

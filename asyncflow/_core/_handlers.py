@@ -9,6 +9,7 @@ logged, not retried), so an alert about the failure is not lost.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable, Sequence
@@ -33,13 +34,11 @@ def _is_async(handler: Handler) -> bool:
     fn = handler
     while hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
         fn = fn.func
-    result = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)
+    result = inspect.iscoroutinefunction(fn) or (
+        not inspect.isfunction(fn) and inspect.iscoroutinefunction(type(fn).__call__)
     )
-    try:
+    with contextlib.suppress(TypeError):  # unhashable handlers are simply not cached
         _async_cache[handler] = result
-    except TypeError:
-        pass
     return result
 
 

@@ -7,6 +7,7 @@ polling). Tag limits are shared by every run in the process on the same event lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,7 @@ from ._exceptions import FlowDefinitionError
 class Limiter:
     """A FIFO counting limiter whose size can change while in use."""
 
-    __slots__ = ("name", "total", "_used", "_waiters")
+    __slots__ = ("_used", "_waiters", "name", "total")
 
     def __init__(self, total: int, name: str = "") -> None:
         self.name = name
@@ -41,10 +42,8 @@ class Limiter:
             if fut.done() and not fut.cancelled():
                 self.release()  # the slot was handed over as we were cancelled
             else:
-                try:
+                with contextlib.suppress(ValueError):
                     self._waiters.remove(fut)
-                except ValueError:
-                    pass
             raise
 
     def release(self) -> None:

@@ -46,7 +46,7 @@ class Parameter(Task[Any]):
         params = flow_ctx.values.get("parameters") or {}
         return params.get(self.name, self.default)
 
-    def copy(self, **task_args: Any) -> Parameter:  # type: ignore[override]
+    def copy(self, **task_args: Any) -> Parameter:
         raise FlowDefinitionError(
             f"parameter {self.name!r} cannot be called or copied; pass the Parameter object "
             "itself as an argument to other tasks"

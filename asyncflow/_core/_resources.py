@@ -29,7 +29,7 @@ CLOSE_TIMEOUT = 10.0
 class RunResources:
     """A registry of async resources owned by one run and closed when it ends."""
 
-    __slots__ = ("_stack", "_items", "_closed")
+    __slots__ = ("_closed", "_items", "_stack")
 
     def __init__(self) -> None:
         self._stack = AsyncExitStack()
@@ -54,8 +54,8 @@ class RunResources:
                 fut.exception()  # mark retrieved: the caller gets it raised here
                 raise
             fut.set_result(value)
-            return value  # type: ignore[no-any-return]
-        return await asyncio.shield(fut)  # type: ignore[no-any-return]
+            return value
+        return await asyncio.shield(fut)
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items

@@ -39,7 +39,7 @@ class Schedule(ABC):
         """The next ``n`` events after ``after`` (default: now), within the date bounds."""
         if after is None:
             after = datetime.datetime.now(datetime.timezone.utc)
-        after = _utc(after, "after")  # type: ignore[assignment]
+        after = _utc(after, "after")
         assert after is not None
         if self.start_date is not None and after < self.start_date:
             after = self.start_date - datetime.timedelta(microseconds=1)

@@ -45,7 +45,7 @@ class State:
     states of mapped children; ``run_count`` counts the attempts of the run so far.
     """
 
-    __slots__ = ("message", "_value", "_result_obj", "map_index", "run_count", "context")
+    __slots__ = ("_result_obj", "_value", "context", "map_index", "message", "run_count")
 
     color = "#999999"
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime
 import inspect
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, overload
 
-from typing_extensions import ParamSpec
+from typing_extensions import ParamSpec, TypeVar as DefaultTypeVar
 
 from ._edges import building_flow_var
 from ._exceptions import FlowDefinitionError
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._states import State
 
 P = ParamSpec("P")
-R = TypeVar("R")
+R = DefaultTypeVar("R", default=Any)
 
 _TASK_SLOTS = (
     "name",
@@ -374,8 +374,8 @@ class FunctionTask(Task[R], Generic[P, R]):
 def _is_async_callable(fn: Any) -> bool:
     while hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
         fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)
+    return inspect.iscoroutinefunction(fn) or (
+        not inspect.isfunction(fn) and inspect.iscoroutinefunction(type(fn).__call__)
     )
 
 

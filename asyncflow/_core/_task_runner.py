@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from . import _cache_store
@@ -184,20 +185,24 @@ class TaskRunner:
                 tctx.loop_count += 1
                 tctx.loop_result = state.result
                 continue
-            if isinstance(state, Failed) and not isinstance(state, TriggerFailed):
-                if run_count <= task.max_retries and _should_retry(task, state):
-                    delay = task.retry_delay or 0.0
-                    retrying = Retrying(
-                        f"Retrying task run (attempt {run_count + 1} of "
-                        f"{task.max_retries + 1}) after: {state.message}",
-                        result=state.result,
-                        start_time=_utcnow() + datetime.timedelta(seconds=delay),
-                        run_count=run_count,
-                        map_index=map_index,
-                    )
-                    state = await self._to(tctx, retrying)
-                    if not isinstance(state, Retrying):
-                        return state
+            if (
+                isinstance(state, Failed)
+                and not isinstance(state, TriggerFailed)
+                and run_count <= task.max_retries
+                and _should_retry(task, state)
+            ):
+                delay = task.retry_delay or 0.0
+                retrying = Retrying(
+                    f"Retrying task run (attempt {run_count + 1} of "
+                    f"{task.max_retries + 1}) after: {state.message}",
+                    result=state.result,
+                    start_time=_utcnow() + datetime.timedelta(seconds=delay),
+                    run_count=run_count,
+                    map_index=map_index,
+                )
+                state = await self._to(tctx, retrying)
+                if not isinstance(state, Retrying):
+                    return state
             if isinstance(state, Retrying):
                 await _wait_until(state.start_time)
                 run_count += 1
@@ -315,7 +320,7 @@ class TaskRunner:
             return _state_from_signal(sig, map_index, run_count, tctx.loop_count)
         except ENDRUN as end:
             return end.state
-        except _TimedOut:
+        except _TimeoutReachedError:
             return TimedOut(
                 f"Task timed out after {task.timeout:g}s.", map_index=map_index,
                 run_count=run_count,
@@ -356,7 +361,7 @@ class TaskRunner:
             with anyio.move_on_after(timeout) as scope:
                 return await body(**inputs)
             if scope.cancelled_caught:
-                raise _TimedOut
+                raise _TimeoutReachedError
             raise AssertionError("unreachable")  # pragma: no cover
         call = functools.partial(body, **inputs) if inputs else body
         if timeout is None:
@@ -374,7 +379,7 @@ class TaskRunner:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                raise _TimedOut
+                raise _TimeoutReachedError
         if asyncio.iscoroutine(value):
             value = await value
         return value
@@ -422,7 +427,7 @@ class TaskRunner:
 _PENDING = Pending()
 
 
-class _TimedOut(Exception):
+class _TimeoutReachedError(Exception):
     pass
 
 
@@ -468,7 +473,7 @@ def _state_from_signal(sig: Signal, map_index: int | None, run_count: int,
 
 async def _wait_until(when: datetime.datetime | None) -> None:
     if when is None:
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return
     delay = (when - _utcnow()).total_seconds()
     await anyio.sleep(max(delay, 0.0))

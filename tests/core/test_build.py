@@ -25,7 +25,7 @@ def add(x: int, y: int = 1) -> int:
 
 
 class AddTask(Task[int]):
-    def run(self, x: int, y: int) -> int:  # type: ignore[override]
+    def run(self, x: int, y: int) -> int:
         return x + y
 
 
@@ -177,7 +177,7 @@ async def test_run_inside_a_with_flow_block_is_an_error() -> None:
 @pytest.mark.anyio
 async def test_run_sync_inside_an_event_loop_is_an_error() -> None:
     flow = Flow("f", tasks=[AddTask()])
-    with pytest.raises(FlowRunError, match="await flow.run"):
+    with pytest.raises(FlowRunError, match=r"await flow\.run"):
         flow.run_sync()
 
 

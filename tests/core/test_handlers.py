@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from asyncflow import Flow, Task, task
@@ -99,7 +100,7 @@ async def test_handlers_are_called_in_order_and_may_replace_the_state() -> None:
         return new
 
     async def second(obj: Any, old: State, new: State) -> None:
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         order.append(f"second {new.message}")
 
     with Flow("f") as flow:

@@ -11,7 +11,7 @@ import pytest
 
 from asyncflow import Flow, Parameter, cache_validators, task, triggers
 from asyncflow.signals import PAUSE
-from asyncflow.states import Cached, Cancelled, Paused, Pending, Resume, Success
+from asyncflow.states import Cached, Paused, Pending, Resume, Success
 
 from ..core.recorder import Recorder
 
