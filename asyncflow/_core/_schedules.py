@@ -85,23 +85,24 @@ class CronSchedule(Schedule):
     def __init__(self, cron: str, start_date: datetime.datetime | None = None,
                  end_date: datetime.datetime | None = None) -> None:
         try:
-            from croniter import croniter
+            from cronsim import CronSim, CronSimError
         except ImportError:
-            raise MissingExtraError("CronSchedule", "cron", "croniter") from None
-
-        if not isinstance(cron, str) or not croniter.is_valid(cron):
+            raise MissingExtraError("CronSchedule", "cron", "cronsim") from None
+        try:
+            CronSim(cron, datetime.datetime.now(datetime.timezone.utc))
+        except (CronSimError, TypeError, AttributeError) as exc:
             raise FlowDefinitionError(
-                f"invalid cron string {cron!r}: it needs five fields "
+                f"invalid cron string {cron!r} ({exc}): it needs five fields "
                 "(minute hour day-of-month month day-of-week), e.g. '0 6 * * 1-5'"
-            )
+            ) from None
         super().__init__(start_date, end_date)
         self.cron = cron
 
     def _events_after(self, after: datetime.datetime, n: int) -> list[datetime.datetime]:
-        from croniter import croniter
+        from cronsim import CronSim
 
-        it = croniter(self.cron, after)
-        return [it.get_next(datetime.datetime) for _ in range(n)]
+        it = CronSim(self.cron, after)
+        return [next(it) for _ in range(n)]
 
     def __repr__(self) -> str:
         return f"CronSchedule({self.cron!r})"

@@ -30,6 +30,7 @@ import anyio.to_thread
 from . import _cache_store
 from ._context import TaskRunContext, context, task_run_var
 from ._exceptions import AsyncflowError, LocationError
+from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutError
 from ._handlers import call_state_handlers
 from ._limits import Limiter
 from ._signals import ENDRUN, LOOP, PAUSE, RETRY, SKIP, TRIGGERFAIL, Signal
@@ -85,9 +86,10 @@ class TaskRunner:
         self.tag_registry = tag_registry
         self.thread_limiter = thread_limiter
         self.observers = tuple(observers)
-        self.executor = executor
+        self.executor = None if executor is None or isinstance(executor, LocalExecutor) else executor
         self.cancel_handler_timeout = cancel_handler_timeout
         self._tag_cache: dict[frozenset[str], tuple[Limiter, ...]] = {}
+        self._persisted: set[int] = set()
 
     # ---- transitions ----------------------------------------------------------------
     async def transition(self, task: Task[Any], old: State, new: State) -> State:
@@ -315,12 +317,15 @@ class TaskRunner:
             for limiter in limiters:
                 await limiter.acquire()
                 acquired += 1
-            value = await self._call_body(task, inputs)
+            if self.executor is None:
+                value = await self._call_body(task, inputs)
+            else:
+                value = await self._submit(task, inputs)
         except Signal as sig:
             return _state_from_signal(sig, map_index, run_count, tctx.loop_count)
         except ENDRUN as end:
             return end.state
-        except _TimeoutReachedError:
+        except TaskTimeoutError:
             return TimedOut(
                 f"Task timed out after {task.timeout:g}s.", map_index=map_index,
                 run_count=run_count,
@@ -333,7 +338,29 @@ class TaskRunner:
         finally:
             for limiter in limiters[:acquired]:
                 limiter.release()
+        if type(value) is Persisted:
+            done = Success("Task run succeeded.", map_index=map_index, run_count=run_count)
+            done._result = value.result
+            self._persisted.add(id(done))
+            return done
         return Success("Task run succeeded.", value, map_index=map_index, run_count=run_count)
+
+    async def _submit(self, task: Task[Any], inputs: dict[str, Any]) -> Any:
+        """Send the body to the executor, asking it to persist where the value is."""
+        body = task._body()
+        if task._inline:
+            return body(**inputs)
+        persist = None
+        result = self._result_for(task)
+        if (result is not None and result.persists and task.checkpoint is not False
+                and self.checkpointing):
+            target = result
+            if task.target is not None:
+                target = result.copy()
+                target.location = task.target
+            persist = PersistRequest(target, self._format_kwargs(inputs))
+        return await self.executor.submit(task, body, inputs, timeout=task.timeout,
+                                          persist=persist)
 
     def _limiters(self, task: Task[Any]) -> tuple[Limiter, ...]:
         tags = task.tags
@@ -352,8 +379,6 @@ class TaskRunner:
         body = task._body()
         if task._inline:
             return body(**inputs)
-        if self.executor is not None:
-            return await self.executor.submit(task, body, inputs)
         timeout = task.timeout
         if task._is_async:
             if timeout is None:
@@ -361,7 +386,7 @@ class TaskRunner:
             with anyio.move_on_after(timeout) as scope:
                 return await body(**inputs)
             if scope.cancelled_caught:
-                raise _TimeoutReachedError
+                raise TaskTimeoutError
             raise AssertionError("unreachable")  # pragma: no cover
         call = functools.partial(body, **inputs) if inputs else body
         if timeout is None:
@@ -379,7 +404,7 @@ class TaskRunner:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                raise _TimeoutReachedError
+                raise TaskTimeoutError
         if asyncio.iscoroutine(value):
             value = await value
         return value
@@ -399,6 +424,7 @@ class TaskRunner:
         result = self._result_for(task)
         if (
             result is None
+            or id(state) in self._persisted
             or not result.persists
             or task.checkpoint is False
             or not self.checkpointing
@@ -425,10 +451,6 @@ class TaskRunner:
 
 
 _PENDING = Pending()
-
-
-class _TimeoutReachedError(Exception):
-    pass
 
 
 _ALL_SUCCESSFUL: Any = None
