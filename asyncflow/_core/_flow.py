@@ -406,6 +406,7 @@ class Flow:
         executor: Any = None,
         run_on_schedule: bool = False,
         observers: Iterable[Callable[..., Any]] = (),
+        history: Any = None,
     ) -> State:
         """Run the flow and return its final state; ``state.result`` maps each task to its state.
 
@@ -419,6 +420,12 @@ class Flow:
           shared by every run in the process.
         - ``checkpointing``: force result persistence on or off for this run.
         - ``run_on_schedule``: run on every event of the flow's schedule until cancelled.
+        - ``observers``: callables ``(obj, old_state, new_state)`` told of every transition
+          of every task and of the flow, on the loop (they must not block). An observer
+          with async ``open()`` / ``close()`` methods is opened before the run and closed
+          after it.
+        - ``history``: record the run (a database URL, a recorder, True for the default
+          SQLite file, False for off); by default on when ``history.url`` is configured.
         """
         from ._flow_runner import FlowRunner
         from ._flow_runner import run_on_schedule as scheduled_runs
@@ -440,6 +447,7 @@ class Flow:
             checkpointing=checkpointing,
             executor=executor,
             observers=observers,
+            history=history,
         )
         if run_on_schedule:
             return await scheduled_runs(runner)

@@ -137,13 +137,16 @@ class FlowRunner:
         checkpointing: bool | None = None,
         executor: Any = None,
         observers: Iterable[Observer] = (),
+        history: Any = None,
     ) -> None:
         self.flow = flow
+        self.history = history
         self.options: dict[str, Any] = {
             "parameters": parameters, "context": context, "task_states": task_states,
             "timeout": timeout, "max_concurrency": max_concurrency,
             "task_concurrency_limits": task_concurrency_limits,
             "checkpointing": checkpointing, "executor": executor, "observers": observers,
+            "history": history,
         }
         self.plan = plan_for(flow)
         self.parameters = resolve_parameters(flow, parameters)
@@ -164,7 +167,7 @@ class FlowRunner:
         self.checkpointing = checkpointing
         self.executor = executor if executor is not None else flow.executor
         self.observers = list(observers)
-        self.options["observers"] = self.observers
+        self.options["observers"] = list(self.observers)
 
     # ---- the run ------------------------------------------------------------------
     async def run(self) -> State:
@@ -217,8 +220,15 @@ class FlowRunner:
         self._crash: BaseException | None = None
         self._loop = asyncio.get_running_loop()
 
+        observers = self.observers = self._run_observers(config)
+        self.task_runner.observers = tuple(observers)
+        opened: list[Any] = []
         token = flow_run_var.set(FlowRunContext(values, resources, flow))
         try:
+            for observer in observers:
+                if hasattr(observer, "open"):
+                    await observer.open()
+                    opened.append(observer)
             if executor is not None and hasattr(executor, "start"):
                 await executor.start(resources)
             state: State = Scheduled()
@@ -250,8 +260,32 @@ class FlowRunner:
                     with anyio.CancelScope(shield=True):
                         await executor.stop()
             finally:
-                await resources.aclose()
-                flow_run_var.reset(token)
+                try:
+                    for observer in reversed(opened):
+                        with anyio.CancelScope(shield=True):
+                            await observer.close()
+                finally:
+                    await resources.aclose()
+                    flow_run_var.reset(token)
+
+    def _run_observers(self, config: Any) -> list[Any]:
+        """The run's observers, plus the history recorder when history is on."""
+        observers = list(self.options["observers"])
+        history = self.history
+        if history is False:
+            return observers
+        if history is None or history is True:
+            url = str(config.get_path("history.url") or "")
+            if not url and history is True:
+                url = "sqlite:///~/.asyncflow/history.db"
+            history = url or None
+        if isinstance(history, str):
+            from .._history import recorder_for
+
+            observers.append(recorder_for(history))
+        elif history is not None:
+            observers.append(history)
+        return observers
 
     async def _flow_transition(self, old: State, new: State) -> State:
         handlers = self.flow.state_handlers

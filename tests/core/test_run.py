@@ -231,3 +231,25 @@ def test_run_sync_from_sync_code() -> None:
 async def test_empty_flow_succeeds() -> None:
     state = await Flow("empty").run()
     assert isinstance(state, Success) and state.result == {}
+
+
+async def test_observers_see_every_transition_and_are_opened_and_closed() -> None:
+    seen: list[tuple[str, str, str]] = []
+    lifecycle: list[str] = []
+
+    class Watcher:
+        def __call__(self, obj: Any, old: Any, new: Any) -> None:
+            seen.append((obj.name, type(old).__name__, type(new).__name__))
+
+        async def open(self) -> None:
+            lifecycle.append(f"open {context.flow_name}")
+
+        async def close(self) -> None:
+            lifecycle.append("close")
+
+    with Flow("watched") as flow:
+        add(1)
+    await flow.run(observers=[Watcher()])
+    assert lifecycle == ["open watched", "close"]
+    assert seen == [("watched", "Scheduled", "Running"), ("add", "Pending", "Running"),
+                    ("add", "Running", "Success"), ("watched", "Running", "Success")]
