@@ -21,43 +21,23 @@ from __future__ import annotations
 
 from . import (
     cache_validators as cache_validators,
-)
-from . import (
     config as config,
-)
-from . import (
     signals as signals,
-)
-from . import (
     states as states,
-)
-from . import (
     triggers as triggers,
 )
 from ._core._context import context as context
-from ._core._edges import Edge as Edge
-from ._core._edges import flatten as flatten
-from ._core._edges import unmapped as unmapped
+from ._core._edges import Edge as Edge, flatten as flatten, unmapped as unmapped
 from ._core._exceptions import (
     AsyncflowError as AsyncflowError,
-)
-from ._core._exceptions import (
     CycleError as CycleError,
-)
-from ._core._exceptions import (
     FlowDefinitionError as FlowDefinitionError,
-)
-from ._core._exceptions import (
     FlowRunError as FlowRunError,
-)
-from ._core._exceptions import (
     ParameterError as ParameterError,
 )
 from ._core._flow import Flow as Flow
 from ._core._parameter import Parameter as Parameter
-from ._core._task import FunctionTask as FunctionTask
-from ._core._task import Task as Task
-from ._core._task import task as task
+from ._core._task import FunctionTask as FunctionTask, Task as Task, task as task
 from ._version import __version__ as __version__
 
 __all__ = [

@@ -427,8 +427,7 @@ class Flow:
         - ``history``: record the run (a database URL, a recorder, True for the default
           SQLite file, False for off); by default on when ``history.url`` is configured.
         """
-        from ._flow_runner import FlowRunner
-        from ._flow_runner import run_on_schedule as scheduled_runs
+        from ._flow_runner import FlowRunner, run_on_schedule as scheduled_runs
 
         if building_flow_var.get() is not None:
             raise FlowRunError(
