@@ -34,6 +34,7 @@ from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutErro
 from ._handlers import call_state_handlers
 from ._limits import Limiter
 from ._signals import ENDRUN, LOOP, PAUSE, RETRY, SKIP, TRIGGERFAIL, Signal
+from ._triggers import all_successful
 from ._states import (
     Cached,
     Cancelled,
@@ -89,6 +90,8 @@ class TaskRunner:
         self.executor = None if executor is None or isinstance(executor, LocalExecutor) else executor
         self.cancel_handler_timeout = cancel_handler_timeout
         self._tag_cache: dict[frozenset[str], tuple[Limiter, ...]] = {}
+        # Bodies may be awaited directly: local executor and no run-wide limit.
+        self._direct = self.executor is None and body_limiter is None
         self._persisted: set[int] = set()
 
     # ---- transitions ----------------------------------------------------------------
@@ -161,7 +164,7 @@ class TaskRunner:
     ) -> State:
         map_index = tctx.map_index
         # 1-2: upstream skips and the trigger.
-        if upstream_states or task.trigger is not _all_successful():
+        if upstream_states or task.trigger is not all_successful:
             refused = self._check_upstream(task, upstream_states, map_index, resume)
             if refused is not None:
                 return await self._to(tctx, refused)
@@ -178,8 +181,18 @@ class TaskRunner:
             state = await self._to(tctx, running)
             if not isinstance(state, Running):
                 return state
-            new = await self._execute(task, inputs, tctx)
-            if isinstance(new, Success) and not isinstance(new, Skipped):
+            if (task._is_async and task.timeout is None and self._direct
+                    and not (task.tags and self.tag_registry)):
+                # The common case, inline: an async body on the loop, no limits.
+                try:
+                    new = Success("Task run succeeded.", await task._body()(**inputs),
+                                  map_index=map_index, run_count=run_count)
+                except BaseException as exc:
+                    new = self._failure(exc, task, tctx)
+            else:
+                new = await self._execute(task, inputs, tctx)
+            if (type(new) is Success and self.checkpointing
+                    and (task.result is not None or self.flow_result is not None)):
                 new = await self._persist(task, new, inputs, tctx)
             state = await self._to(tctx, new)
 
@@ -321,20 +334,8 @@ class TaskRunner:
                 value = await self._call_body(task, inputs)
             else:
                 value = await self._submit(task, inputs)
-        except Signal as sig:
-            return _state_from_signal(sig, map_index, run_count, tctx.loop_count)
-        except ENDRUN as end:
-            return end.state
-        except TaskTimeoutError:
-            return TimedOut(
-                f"Task timed out after {task.timeout:g}s.", map_index=map_index,
-                run_count=run_count,
-            )
-        except Exception as exc:
-            return Failed(
-                f"Error during execution of task: {exc!r}", result=exc,
-                map_index=map_index, run_count=run_count,
-            )
+        except BaseException as exc:
+            return self._failure(exc, task, tctx)
         finally:
             for limiter in limiters[:acquired]:
                 limiter.release()
@@ -344,6 +345,23 @@ class TaskRunner:
             self._persisted.add(id(done))
             return done
         return Success("Task run succeeded.", value, map_index=map_index, run_count=run_count)
+
+    @staticmethod
+    def _failure(exc: BaseException, task: Task[Any], tctx: TaskRunContext) -> State:
+        """The state a body's exception ends the run in; cancellation and exits propagate."""
+        map_index = tctx.map_index
+        run_count = tctx.run_count
+        if isinstance(exc, Signal):
+            return _state_from_signal(exc, map_index, run_count, tctx.loop_count)
+        if isinstance(exc, ENDRUN):
+            return exc.state
+        if isinstance(exc, TaskTimeoutError):
+            return TimedOut(f"Task timed out after {task.timeout:g}s.", map_index=map_index,
+                            run_count=run_count)
+        if isinstance(exc, Exception):
+            return Failed(f"Error during execution of task: {exc!r}", result=exc,
+                          map_index=map_index, run_count=run_count)
+        raise exc  # CancelledError, KeyboardInterrupt, SystemExit
 
     async def _submit(self, task: Task[Any], inputs: dict[str, Any]) -> Any:
         """Send the body to the executor, asking it to persist where the value is."""
@@ -451,18 +469,6 @@ class TaskRunner:
 
 
 _PENDING = Pending()
-
-
-_ALL_SUCCESSFUL: Any = None
-
-
-def _all_successful() -> Any:
-    global _ALL_SUCCESSFUL
-    if _ALL_SUCCESSFUL is None:
-        from ._triggers import all_successful
-
-        _ALL_SUCCESSFUL = all_successful
-    return _ALL_SUCCESSFUL
 
 
 def _should_retry(task: Task[Any], state: State) -> bool:

@@ -1,0 +1,1 @@
+"""asyncflow's benchmarks: ``python -m benchmarks`` prints the table the README shows."""
