@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
         "timeout": 10.0,
         "max_attempts": 4,
         "max_retry_after": 30.0,
+        "backoff": 0.5,
     },
     "history": {"url": ""},
     "logging": {"level": "INFO"},

@@ -34,7 +34,8 @@ def _is_async(handler: Handler) -> bool:
     fn = handler
     while hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
         fn = fn.func
-    result = inspect.iscoroutinefunction(fn) or (
+    # A callable that returns an awaitable without being `async def` can say so.
+    result = getattr(fn, "_asyncflow_awaitable_", False) is True or inspect.iscoroutinefunction(fn) or (
         not inspect.isfunction(fn) and inspect.iscoroutinefunction(type(fn).__call__)
     )
     with contextlib.suppress(TypeError):  # unhashable handlers are simply not cached
