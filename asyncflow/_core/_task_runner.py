@@ -184,6 +184,7 @@ class TaskRunner:
             if (task._is_async and task.timeout is None and self._direct
                     and not (task.tags and self.tag_registry)):
                 # The common case, inline: an async body on the loop, no limits.
+                new: State
                 try:
                     new = Success("Task run succeeded.", await task._body()(**inputs),
                                   map_index=map_index, run_count=run_count)
@@ -274,8 +275,9 @@ class TaskRunner:
                 located.location = task.target
                 try:
                     located = located.format(**kwargs)
-                    if await located.exists(located.location, **kwargs):
-                        loaded = await located.read(located.location)
+                    where = str(located.location)
+                    if await located.exists(where, **kwargs):
+                        loaded = await located.read(where)
                         found = Cached(
                             f"Result found at task target {loaded.location}",
                             map_index=tctx.map_index,
@@ -377,6 +379,7 @@ class TaskRunner:
                 target = result.copy()
                 target.location = task.target
             persist = PersistRequest(target, self._format_kwargs(inputs))
+        assert self.executor is not None
         return await self.executor.submit(task, body, inputs, timeout=task.timeout,
                                           persist=persist)
 
