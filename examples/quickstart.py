@@ -9,13 +9,12 @@ run can be inspected afterwards: the script prints where each result lives.
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from asyncflow import Flow, Parameter, task
+from asyncflow import Flow, Parameter, context, task
 from asyncflow.results import LocalResult
 from asyncflow.states import State
 
@@ -34,7 +33,7 @@ async def list_cities(n: int) -> list[str]:
 @task(max_retries=3, retry_delay=0.05, state_handlers=[announce])
 async def fetch_temperature(city: str) -> float:
     await asyncio.sleep(0.02)  # stands for an HTTP request
-    if random.random() < 0.2:
+    if len(city) % 2 == 0 and context.task_run_count == 1:  # a flaky service
         raise ConnectionError(f"weather service timed out for {city}")
     return round(10 + len(city) * 2.5, 1)
 
@@ -61,7 +60,12 @@ async def main(results_dir: str) -> int:
     print(f"flow: {state}")
     for t in flow.sorted_tasks():
         task_state = state.result[t]
-        print(f"  {t.slug:<22} {type(task_state).__name__:<8} -> {task_state._result.location}")
+        if task_state.is_mapped():
+            children = task_state.map_states  # type: ignore[attr-defined]
+            print(f"  {t.slug:<22} Mapped   -> {len(children)} children, e.g. "
+                  f"{children[0]._result.location if children else None}")
+        else:
+            print(f"  {t.slug:<22} {task_state.name:<8} -> {task_state._result.location}")
     summary = next(t for t in flow.tasks if t.name == "summarize")
     print(f"summary: {state.result[summary].result}")
     return 0 if state.is_successful() else 1

@@ -1,0 +1,88 @@
+"""Every example runs, and does what its docstring says."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quickstart_runs_from_the_command_line(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, str(EXAMPLES / "quickstart.py"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert 'flow: Success("All reference tasks succeeded.")' in out
+    assert "Retrying task run (attempt 2 of 4)" in out
+    assert "summary: {'cities': 5, 'mean': 22.5, 'warmest': 'Lisbon'}" in out
+    assert len(list(tmp_path.iterdir())) == 1 + 5 + 1  # cities, 5 temperatures, summary
+
+
+def test_state_handler_demo_prints_the_seeds_transitions(capsys: pytest.CaptureFixture[str]) -> None:
+    load("state_handler_demo").main()
+    out = capsys.readouterr().out
+    expected = [
+        "Calling my custom state handler on <Flow: name=state-handler-demo>:\n"
+        'Scheduled() to Running("Running flow.")',
+        "Calling my custom state handler on <Flow: name=state-handler-demo>:\n"
+        'Running("Running flow.") to Success("All reference tasks succeeded.")',
+        "Calling my custom state handler on <Task: Task>:\n"
+        'Pending() to Running("Starting task run.")',
+        "Calling my custom state handler on <Task: Task>:\n"
+        'Running("Starting task run.") to Success("Task run succeeded.")',
+    ]
+    positions = [out.index(block) for block in expected]
+    assert positions == sorted(positions)
+
+
+def test_special_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    state = load("special_failure").build().run_sync()
+    assert not state.is_successful()
+    assert capsys.readouterr().out == "Special failure mode!  Send all the alerts!\na == b == 1\n"
+
+
+def test_multiple_handlers_in_order() -> None:
+    module = load("multiple_handlers")
+    state = module.build().run_sync()
+    assert state.is_successful()
+    assert module.calls[0] == "log: flaky failed: Error during execution of task: " \
+                              "ConnectionError('upstream went away')"
+    assert module.calls[1].startswith("page: flaky is retrying at ")
+    assert len(module.calls) == 2
+
+
+def test_callback_factory_and_on_failure() -> None:
+    module = load("callbacks")
+    module.build().run_sync()
+    assert module.sent[0].startswith("<Task: always_fails> failed: Error during execution")
+    assert module.sent[1].startswith("Task <Task: always_fails> failed and is retrying at ")
+    assert module.sent[-1] == "<Flow: name=callbacks> failed: Some reference tasks failed."
+
+
+@pytest.mark.anyio
+async def test_io_pipeline(tmp_path: Path) -> None:
+    out = await load("io_pipeline").main(120, str(tmp_path))
+    assert out["state"].is_successful()
+    assert out["pages"] == 120
+    assert out["retried"] == len(range(0, 120, 7))
+    assert sum(out["merged"].values()) == 120 * 50
+    assert Path(out["location"]).is_file()
+
+
+@pytest.mark.anyio
+async def test_scheduled_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    state = await load("scheduled_flow").main(every=0.05, times=3)
+    assert state.is_successful()
+    assert capsys.readouterr().out.count("run scheduled for") == 3
