@@ -59,7 +59,24 @@ _TASK_SLOTS = (
     "_is_async",
     "_inline",
     "_signature_cache",
+    "_bind_plan",
 )
+
+
+class _BindPlan:
+    """What binding call arguments needs to know of a signature, computed once."""
+
+    __slots__ = ("positional", "names", "required", "simple")
+
+    def __init__(self, sig: inspect.Signature) -> None:
+        kinds = inspect.Parameter
+        params = list(sig.parameters.values())
+        self.simple = all(
+            p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY) for p in params
+        )
+        self.positional = tuple(p.name for p in params if p.kind is kinds.POSITIONAL_OR_KEYWORD)
+        self.names = frozenset(p.name for p in params)
+        self.required = frozenset(p.name for p in params if p.default is kinds.empty)
 
 
 def _default_trigger() -> Callable[..., Any]:
@@ -161,6 +178,7 @@ class Task(Generic[R]):
         self._is_async = inspect.iscoroutinefunction(type(self).run)
         self._inline = False
         self._signature_cache: inspect.Signature | None = None
+        self._bind_plan: _BindPlan | None = None
         if target is not None and self.result is not None and not self.result.persists:
             raise FlowDefinitionError(
                 f"{owner}: target= needs a persisting result, such as "
@@ -223,8 +241,8 @@ class Task(Generic[R]):
         ``upstream_tasks`` state-only edges. Returns the new task.
         """
         flow = self._flow_for_call(flow, "call")
+        bound = self.bind_arguments(args, kwargs)
         new = self.copy(**(task_args or {}))
-        bound = new.bind_arguments(args, kwargs)
         flow.set_dependencies(
             new, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=mapped
         )
@@ -244,8 +262,8 @@ class Task(Generic[R]):
         :class:`flatten` to map over a list of lists flattened by one level.
         """
         flow = self._flow_for_call(flow, "map")
+        bound = self.bind_arguments(args, kwargs)
         new = self.copy(**(task_args or {}))
-        bound = new.bind_arguments(args, kwargs)
         flow.set_dependencies(
             new, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=True
         )
@@ -265,6 +283,22 @@ class Task(Generic[R]):
 
     def bind_arguments(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Match call arguments to the body's parameters; raise a clear error if they do not fit."""
+        plan = self._bind_plan
+        if plan is None:
+            plan = self._bind_plan = _BindPlan(self.signature())
+        if plan.simple and len(args) <= len(plan.positional):
+            out = dict(zip(plan.positional, args))
+            fits = True
+            for key, value in kwargs.items():
+                if key in out or key not in plan.names:
+                    fits = False
+                    break
+                out[key] = value
+            if fits and plan.required <= out.keys():
+                return out
+        return self._bind_slowly(args, kwargs)
+
+    def _bind_slowly(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         sig = self.signature()
         try:
             bound = sig.bind(*args, **kwargs)
@@ -308,6 +342,7 @@ class Task(Generic[R]):
     def __getstate__(self) -> dict[str, Any]:
         state = {attr: getattr(self, attr) for attr in _slots_of(type(self))}
         state["_signature_cache"] = None
+        state["_bind_plan"] = None
         state["__dict__"] = dict(getattr(self, "__dict__", {}))
         return state
 
