@@ -30,6 +30,7 @@ from ._core._context import context as context
 from ._core._edges import Edge as Edge, flatten as flatten, unmapped as unmapped
 from ._core._exceptions import (
     AsyncflowError as AsyncflowError,
+    ConfigError as ConfigError,
     CycleError as CycleError,
     FlowDefinitionError as FlowDefinitionError,
     FlowRunError as FlowRunError,
@@ -42,6 +43,7 @@ from ._version import __version__ as __version__
 
 __all__ = [
     "AsyncflowError",
+    "ConfigError",
     "CycleError",
     "Edge",
     "Flow",

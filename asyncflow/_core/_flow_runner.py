@@ -240,7 +240,8 @@ class FlowRunner:
             except asyncio.CancelledError:
                 await self._cancel_all()
                 final: State = Cancelled("Flow run was cancelled.", result=self._task_results())
-                with anyio.CancelScope(shield=True):
+                bound = self.task_runner.cancel_handler_timeout
+                with anyio.CancelScope(shield=True), anyio.move_on_after(bound):
                     await self._flow_transition(state, final)
                 raise
             except BaseException:
