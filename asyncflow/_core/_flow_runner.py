@@ -157,6 +157,13 @@ class FlowRunner:
                 raise FlowDefinitionError(
                     f"task_states names {t!r}, which is not a task of flow {flow.name!r}"
                 )
+        for t in self.plan.targeted:
+            result = t.result if t.result is not None else flow.result
+            if result is None or not result.persists:
+                raise FlowDefinitionError(
+                    f"task {t.name!r} has target={t.target!r} but no persisting result; "
+                    "give the task or the flow one, e.g. result=LocalResult(dir=...)"
+                )
         self.timeout = to_seconds(timeout, "timeout", f"flow {flow.name!r}")
         if max_concurrency is None:
             max_concurrency = flow.max_concurrency
