@@ -65,6 +65,7 @@ class _Plan:
         "mapped_keys",
         "n_up",
         "reference",
+        "targeted",
         "tasks",
         "version",
     )
@@ -91,6 +92,7 @@ class _Plan:
         self.constants = [flow.constants.get(t) for t in order]
         self.mapped_keys = [flow.mapped_constants.get(t) for t in order]
         self.reference = [index[t] for t in flow.reference_tasks()]
+        self.targeted = [t for t in order if t.target is not None]
 
 
 def plan_for(flow: Flow) -> _Plan:
