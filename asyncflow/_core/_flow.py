@@ -474,9 +474,14 @@ class Flow:
             )
         return anyio.run(functools.partial(self.run, parameters, **options), backend="asyncio")
 
-    def visualize(self, filename: str | None = None, format: str = "svg",  # noqa: A002
+    def visualize(self, filename: str | None = None, format: str | None = None,  # noqa: A002
                   flow_state: State | None = None) -> str:
-        """Draw the DAG (SVG, DOT or Mermaid text); see :mod:`asyncflow.visualization`."""
+        """Draw the DAG: SVG (the default), DOT or Mermaid text, or a PNG file.
+
+        The format comes from ``format`` or the file name's extension; with a
+        ``flow_state`` nodes are coloured by the state of each task. Returns the text,
+        or for PNG the path written. See :mod:`asyncflow.visualization`.
+        """
         from ..visualization import render
 
         return str(render(self, filename=filename, format=format, flow_state=flow_state))

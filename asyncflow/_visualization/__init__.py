@@ -1,0 +1,1 @@
+"""Drawing flows: see :mod:`asyncflow.visualization` for the public entry point."""
