@@ -184,7 +184,7 @@ async def _gcs_row(url: str, where: str) -> dict[str, Any]:
     flow = _flow("bench-gcs", result)
     connector = aiohttp.TCPConnector(limit=GCS_CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
-        storage = Storage(api_root=url, session=session)  # type: ignore[arg-type]
+        storage = Storage(api_root=url, session=session)
 
         async def baseline() -> None:
             await asyncio.gather(*(
@@ -234,7 +234,7 @@ async def _client_costs(s3_url: str, gcs_url: str) -> list[dict[str, Any]]:
 
     async def gcs_new_client() -> None:
         async with aiohttp.ClientSession() as session:
-            Storage(api_root=gcs_url, session=session)  # type: ignore[arg-type]
+            Storage(api_root=gcs_url, session=session)
 
     for label, make in [
         ("S3 client, new aiobotocore session", s3_new_session),

@@ -60,7 +60,7 @@ async def list_objects(bucket: str, api_root: str | None) -> list[str]:
 
     names: list[str] = []
     async with aiohttp.ClientSession() as session:
-        storage = Storage(session=session, api_root=api_root)  # type: ignore[arg-type]
+        storage = Storage(session=session, api_root=api_root)
         params = {"pageToken": ""}
         while True:
             page = await storage.list_objects(bucket, params=params)

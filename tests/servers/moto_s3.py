@@ -148,7 +148,7 @@ class MotoS3Server:
 
     def boto3_client(self, service: str = "s3", **options: Any) -> Any:
         """A synchronous boto3 client of this server, for setting up and checking."""
-        import boto3  # type: ignore[import-untyped]
+        import boto3
 
         if options:
             return boto3.client(service, **{**self.client_options(), **options})
