@@ -20,7 +20,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from asyncflow import Flow, Parameter, context, task, unmapped
 from asyncflow.results import LocalResult
 
-WORDS = "async flow task state result retry limit map reduce page".split()
+WORDS = ["async", "flow", "task", "state", "result", "retry", "limit", "map", "reduce", "page"]
 
 
 def make_server() -> web.Application:
@@ -95,7 +95,7 @@ async def main(n_pages: int, results_dir: str) -> dict[str, Any]:
         await runner.cleanup()
     by_name = {t.name: t for t in flow.tasks}
     fetched = state.result[by_name["fetch"]]
-    retried = sum(1 for s in fetched.map_states if s.run_count > 1)  # type: ignore[attr-defined]
+    retried = sum(1 for s in fetched.map_states if s.run_count > 1)
     return {"state": state, "merged": state.result[by_name["merge"]].result,
             "pages": len(fetched.result), "retried": retried,
             "location": state.result[by_name["merge"]]._result.location}

@@ -61,7 +61,7 @@ async def main(results_dir: str) -> int:
     for t in flow.sorted_tasks():
         task_state = state.result[t]
         if task_state.is_mapped():
-            children = task_state.map_states  # type: ignore[attr-defined]
+            children = task_state.map_states
             print(f"  {t.slug:<22} Mapped   -> {len(children)} children, e.g. "
                   f"{children[0]._result.location if children else None}")
         else:

@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import anyio
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def load(name: str) -> ModuleType:
+    if str(EXAMPLES) not in sys.path:
+        sys.path.append(str(EXAMPLES))  # examples import their local helpers as scripts do
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -78,7 +81,7 @@ async def test_io_pipeline(tmp_path: Path) -> None:
     assert out["pages"] == 120
     assert out["retried"] == len(range(0, 120, 7))
     assert sum(out["merged"].values()) == 120 * 50
-    assert Path(out["location"]).is_file()
+    assert await anyio.Path(out["location"]).is_file()
 
 
 @pytest.mark.anyio
@@ -86,3 +89,35 @@ async def test_scheduled_flow(capsys: pytest.CaptureFixture[str]) -> None:
     state = await load("scheduled_flow").main(every=0.05, times=3)
     assert state.is_successful()
     assert capsys.readouterr().out.count("run scheduled for") == 3
+
+
+@pytest.mark.anyio
+async def test_slack_alerts_against_the_local_stand_in(capsys: pytest.CaptureFixture[str]) -> None:
+    state, received = await load("slack_alerts").main()
+    texts = [p.get("text") for p in received]
+    assert not state.is_successful()
+    assert "`flaky_download` is now in a `Retrying` state" in texts
+    assert any(str(t).startswith("Task <Task: flaky_download> failed and is retrying at ")
+               for t in texts)
+    assert texts.index("`flaky_download` is now in a `Retrying` state") < texts.index(
+        "`flaky_download` is now in a `Success` state")
+    assert "`mission_critical_task` is now in a `Failed` state" in texts
+    assert "Special failure mode in mission_critical_task! a == b == 1" in capsys.readouterr().out
+
+
+@pytest.mark.anyio
+async def test_webhook_alerts() -> None:
+    state, received = await load("webhook_alerts").main()
+    assert not state.is_successful()
+    assert [(e["old_state"], e["new_state"]) for e in received] == [
+        ("Running", "Failed"), ("Failed", "Retrying"), ("Running", "Failed")]
+    assert all(e["event"] == "state_change" for e in received)
+
+
+@pytest.mark.anyio
+@pytest.mark.filterwarnings("ignore:Session.login_data is deprecated:DeprecationWarning")
+async def test_email_alerts() -> None:
+    state, mails = await load("email_alerts").main()
+    assert not state.is_successful()
+    subjects = sorted(m.message["Subject"] for m in mails)
+    assert subjects == ["[asyncflow] flow month-end: Failed", "[asyncflow] task reconcile: Failed"]
