@@ -121,3 +121,23 @@ async def test_email_alerts() -> None:
     assert not state.is_successful()
     subjects = sorted(m.message["Subject"] for m in mails)
     assert subjects == ["[asyncflow] flow month-end: Failed", "[asyncflow] task reconcile: Failed"]
+
+
+def test_results_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    load("results_local").main(str(tmp_path))
+    out = capsys.readouterr().out
+    assert "file content: b'\\x80\\x05K\\x03.' -> 3" in out
+    assert (tmp_path / "initial_data.prefect").is_file()
+    assert len(list(tmp_path.glob("*/downstream_task.prefect"))) == 1
+
+
+def test_results_json() -> None:
+    state = load("results_json").main()
+    (first,) = [t for t in state.result if t.slug == "add-1"]
+    assert state.result[first]._result.location == "3"
+
+
+def test_result_handlers(tmp_path: Path) -> None:
+    shown = load("result_handlers").main(str(tmp_path))
+    assert shown[0].startswith(f"<SafeResult: '{tmp_path}/")
+    assert shown[2:] == ["3", "<SafeResult: '3'>"]
