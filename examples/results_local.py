@@ -60,7 +60,7 @@ def templated(results_dir: str) -> tuple[Flow, Task[Any], Task[Any]]:
 
 
 def main(results_dir: str) -> None:
-    flow, first, second = flow_level(results_dir)
+    flow, first, _second = flow_level(results_dir)
     state = flow.run_sync()
     location = state.result[first]._result.location
     print("flow-level:", state.result[first]._result.value, "at", location)
