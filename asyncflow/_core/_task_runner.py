@@ -276,7 +276,7 @@ class TaskRunner:
                 try:
                     located = located.format(**kwargs)
                     where = str(located.location)
-                    if await located.exists(where, **kwargs):
+                    if await located.exists(where):  # already formatted
                         loaded = await located.read(where)
                         found = Cached(
                             f"Result found at task target {loaded.location}",

@@ -1,0 +1,1 @@
+"""Results: values and where they are stored (public names live in asyncflow.results)."""
