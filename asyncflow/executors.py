@@ -12,7 +12,7 @@ from ._core._executor import (
     TaskTimeoutError as TaskTimeoutError,
 )
 
-__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "PersistRequest", "Persisted",
+__all__ = ["DaskExecutor",  # noqa: F822 - loaded lazily by __getattr__ (needs the dask extra) "Executor", "LocalExecutor", "PersistRequest", "Persisted",
            "TaskTimeoutError"]
 
 

@@ -7,7 +7,8 @@ import importlib
 import sys
 from typing import Any
 
-SUITES = ["bench_engine", "bench_results", "bench_notifications", "bench_storage", "bench_dask"]
+SUITES = ["bench_engine", "bench_results", "bench_notifications", "bench_storage",
+          "bench_history", "bench_dask"]
 
 
 def _fmt(value: Any) -> str:

@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
         "backoff": 0.5,
     },
     "history": {"url": ""},
+    "ui": {"token": ""},
     "logging": {"level": "INFO"},
 }
 

@@ -49,10 +49,10 @@ class Persisted:
 class Executor(ABC):
     """Runs task bodies for a flow run."""
 
-    async def start(self, resources: RunResources) -> None:
+    async def start(self, resources: RunResources) -> None:  # noqa: B027 - optional hook
         """Called once when a run starts; ``resources`` close when it ends."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027 - optional hook
         """Called once when the run ends, also on cancellation (shielded)."""
 
     @abstractmethod

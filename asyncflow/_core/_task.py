@@ -287,7 +287,7 @@ class Task(Generic[R]):
         if plan is None:
             plan = self._bind_plan = _BindPlan(self.signature())
         if plan.simple and len(args) <= len(plan.positional):
-            out = dict(zip(plan.positional, args))
+            out = dict(zip(plan.positional, args, strict=False))  # args may be fewer
             fits = True
             for key, value in kwargs.items():
                 if key in out or key not in plan.names:

@@ -34,7 +34,6 @@ from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutErro
 from ._handlers import call_state_handlers
 from ._limits import Limiter
 from ._signals import ENDRUN, LOOP, PAUSE, RETRY, SKIP, TRIGGERFAIL, Signal
-from ._triggers import all_successful
 from ._states import (
     Cached,
     Cancelled,
@@ -51,6 +50,7 @@ from ._states import (
     TimedOut,
     TriggerFailed,
 )
+from ._triggers import all_successful
 
 if TYPE_CHECKING:
     from .._results._base import Result
@@ -106,8 +106,12 @@ class TaskRunner:
 
     async def _to(self, tctx: TaskRunContext, new: State) -> State:
         task = tctx.task
-        if task.state_handlers or self.observers:
+        if task.state_handlers:
             new = await self.transition(task, tctx.current, new)
+        elif self.observers:
+            old = tctx.current
+            for observer in self.observers:
+                observer(task, old, new)
         tctx.current = new
         return new
 

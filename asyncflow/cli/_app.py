@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the value was signed (SignedSerializer) with the key held in "
                            "this environment variable")
     read.set_defaults(handler=result_read_command)
+
+    from .._ui.cli import add_ui_command
+
+    add_ui_command(commands, parents=[debug])
     return parser
 
 

@@ -1,0 +1,356 @@
+"""The dashboard as an aiohttp application, standalone or mounted in another app.
+
+::
+
+    import anyio
+from aiohttp import web
+    from asyncflow.ui import create_app
+
+    app = web.Application()
+    app.add_subapp("/history/", create_app("sqlite:///~/.asyncflow/history.db"))
+
+Routes (relative to where the app is mounted)::
+
+    GET /                                  runs: ?flow= &state= &since= &until= &page=
+    GET /runs/{run}                        a run: DAG, task table (?state= &page=)
+    GET /runs/{run}/tasks/{task}[/{index}] a task run and its transition timeline
+    GET /runs/{run}/events?after=ID        server-sent events: the run's new transitions
+    GET /static/app.css, /static/app.js
+
+The events stream polls the database for transitions with an id above the last one sent
+(every ``poll_interval`` seconds) and ends with an ``end`` event once the run is recorded
+to its end. With a ``token`` every request must carry it: an ``Authorization: Bearer``
+header, the cookie a ``?token=`` link sets, or that query parameter; anything else gets
+401. Pages are served with a Content-Security-Policy that allows only the app's own
+script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hmac
+import json
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+from aiohttp import web
+
+from .._history._errors import RunNotFoundError
+from .._history._records import FlowRunRecord, TaskRunRecord, TransitionRecord, state_color
+from .._history._store import HistoryStore, store_for
+from . import _pages
+from ._static import CSS, JS
+
+RUNS_PER_PAGE = 25
+TASK_RUNS_PER_PAGE = 200
+COOKIE = "asyncflow_token"
+KEEPALIVE_SECONDS = 15.0
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+STORE = web.AppKey("store", HistoryStore)
+SETTINGS = web.AppKey("settings", dict)
+STOPPING = web.AppKey("stopping", asyncio.Event)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(
+    store_url: str,
+    *,
+    token: str | None = None,
+    poll_interval: float = 0.5,
+    draw_max_tasks: int = 200,
+) -> web.Application:
+    """The dashboard for the history at ``store_url``; give a ``token`` to require it.
+
+    The database is opened when the app starts and closed when it stops, also when the
+    app is mounted with ``add_subapp``.
+    """
+    if token is not None and not token.strip():
+        raise ValueError("token must not be empty; pass None to serve without one")
+    store = store_for(store_url)
+    app = web.Application(middlewares=[_security_headers, _require_token])
+    app[STORE] = store
+    app[SETTINGS] = {"token": token, "poll_interval": poll_interval,
+                     "draw_max_tasks": draw_max_tasks}
+    app.cleanup_ctx.append(_open_store)
+    app.on_shutdown.append(_stop_streams)
+    app.router.add_get("/", runs_list, name="runs")
+    app.router.add_get("/runs/{run:\\d+}", run_detail, name="run")
+    app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}", task_run_detail, name="task")
+    app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}/{index:\\d+}", task_run_detail,
+                       name="child")
+    app.router.add_get("/runs/{run:\\d+}/events", run_events, name="events")
+    app.router.add_get("/static/app.css", _asset(CSS, "text/css"), name="css")
+    app.router.add_get("/static/app.js", _asset(JS, "text/javascript"), name="js")
+    app.router.add_get("/favicon.ico", _no_icon)
+    return app
+
+
+async def _no_icon(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+async def _open_store(app: web.Application) -> AsyncIterator[None]:
+    app[STOPPING] = asyncio.Event()
+    async with app[STORE]:
+        yield
+
+
+async def _stop_streams(app: web.Application) -> None:
+    app[STOPPING].set()
+
+
+# ---- middlewares ---------------------------------------------------------------------
+@web.middleware
+async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
+def _matches(given: str | None, token: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+@web.middleware
+async def _require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.config_dict[SETTINGS]["token"]
+    if token is None:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    if _matches(bearer, token) or _matches(request.cookies.get(COOKIE), token):
+        return await handler(request)
+    if _matches(request.query.get("token"), token):
+        # Trade the token in the link for a cookie, and drop it from the address bar.
+        query = request.rel_url.query.copy()
+        del query["token"]
+        target = request.rel_url.with_query(query)
+        response = web.HTTPSeeOther(location=str(target))
+        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict",
+                            secure=request.secure)
+        raise response
+    raise web.HTTPUnauthorized(
+        text="401: this dashboard needs its token: send 'Authorization: Bearer <token>', "
+             "or open a link with ?token=<token> once to get a cookie",
+        headers={"WWW-Authenticate": 'Bearer realm="asyncflow"'},
+    )
+
+
+# ---- helpers ---------------------------------------------------------------------------
+def _asset(text: str, content_type: str) -> Handler:
+    body = text.encode()
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type, charset="utf-8",
+                            headers={"Cache-Control": "max-age=300"})
+
+    return serve
+
+
+def _url(request: web.Request, name: str, query: dict[str, Any] | None = None,
+         **parts: Any) -> str:
+    url = request.app.router[name].url_for(**{k: str(v) for k, v in parts.items()})
+    if query:
+        url = url.with_query({k: str(v) for k, v in query.items() if v not in (None, "")})
+    return str(url)
+
+
+def _urls(request: web.Request) -> dict[str, str]:
+    return {"runs": _url(request, "runs"), "css": _url(request, "css"),
+            "js": _url(request, "js")}
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+def _page_number(request: web.Request) -> int:
+    try:
+        return max(int(request.query.get("page", "1")), 1)
+    except ValueError:
+        raise web.HTTPBadRequest(text="page must be a whole number, such as ?page=2") from None
+
+
+def _day(value: str, name: str) -> datetime.datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text=f"{name} must be a date such as 2024-05-31, not {value!r}"
+        ) from None
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
+
+
+def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
+    return web.HTTPNotFound(text=_pages.error_page(404, message, urls=_urls(request)),
+                            content_type="text/html")
+
+
+async def _run(request: web.Request) -> FlowRunRecord:
+    try:
+        return await request.config_dict[STORE].get_flow_run(int(request.match_info["run"]))
+    except RunNotFoundError:
+        raise _not_found(request, f"There is no run #{request.match_info['run']}.") from None
+
+
+def _task_path(request: web.Request, run: int, tr: TaskRunRecord) -> str:
+    if tr.map_index is None:
+        return _url(request, "task", run=run, task=tr.task)
+    return _url(request, "child", run=run, task=tr.task, index=tr.map_index)
+
+
+# ---- pages -------------------------------------------------------------------------------
+async def runs_list(request: web.Request) -> web.Response:
+    store = request.config_dict[STORE]
+    query = request.query
+    filters = {k: query.get(k, "").strip() for k in ("flow", "state", "since", "until")}
+    since = _day(filters["since"], "since")
+    until = _day(filters["until"], "until")
+    if until is not None:
+        until += datetime.timedelta(days=1)  # "until" a day includes that day
+    selection: dict[str, Any] = {"flow": filters["flow"] or None,
+                                 "state": filters["state"] or None,
+                                 "since": since, "until": until}
+    page_no = _page_number(request)
+    total = await store.count_runs(**selection)
+    pages = max(math.ceil(total / RUNS_PER_PAGE), 1)
+    runs = await store.list_runs(**selection, limit=RUNS_PER_PAGE,
+                                 offset=(page_no - 1) * RUNS_PER_PAGE)
+    return _html(_pages.runs_page(
+        runs, total=total, flows=await store.flow_names(), filters=filters,
+        page_no=page_no, pages=pages,
+        run_url=lambda run_id: _url(request, "run", run=run_id),
+        page_url=lambda n: _url(request, "runs", {**filters, "page": n}),
+        urls=_urls(request),
+    ))
+
+
+async def run_detail(request: web.Request) -> web.Response:
+    store: HistoryStore = request.config_dict[STORE]
+    run_id = int(request.match_info["run"])
+    # Read before the state: whatever is recorded after this, the live stream sends.
+    finished = await store.is_finished(run_id)
+    seen = await store.last_transition_id(run_id)
+    run = await _run(request)
+    state = request.query.get("state") or None
+    page_no = _page_number(request)
+    counts = await store.state_counts(run.id)
+    total = counts.get(state, 0) if state else sum(counts.values())
+    pages = max(math.ceil(total / TASK_RUNS_PER_PAGE), 1)
+    task_runs = await store.task_runs(run.id, state=state, limit=TASK_RUNS_PER_PAGE,
+                                      offset=(page_no - 1) * TASK_RUNS_PER_PAGE)
+    flow_transitions = await store.transitions(run.id, flow_only=True)
+    _, svg = await store.graph(run.id)
+    live = _url(request, "events", {"after": seen}, run=run.id) if not finished else None
+    limit = request.config_dict[SETTINGS]["draw_max_tasks"]
+    note = (f"No picture: flows of more than {limit} tasks are not drawn."
+            if run.task_count > limit else "No picture was recorded for this run.")
+    return _html(_pages.run_page(
+        run, task_runs=task_runs, counts=counts, flow_transitions=flow_transitions, svg=svg,
+        total_task_runs=total, state_filter=state, page_no=page_no, pages=pages,
+        page_url=lambda n: _url(request, "run", {"state": state, "page": n}, run=run.id),
+        task_url=lambda tr: _task_path(request, run.id, tr),
+        filter_url=lambda name: _url(request, "run", {"state": name}, run=run.id),
+        live_url=live, draw_note=note, urls=_urls(request),
+    ))
+
+
+async def task_run_detail(request: web.Request) -> web.Response:
+    store: HistoryStore = request.config_dict[STORE]
+    finished = await store.is_finished(int(request.match_info["run"]))
+    seen = await store.last_transition_id(int(request.match_info["run"]))
+    run = await _run(request)
+    task = int(request.match_info["task"])
+    index = request.match_info.get("index")
+    map_index = int(index) if index is not None else None
+    try:
+        task_run = await store.get_task_run(run.id, task, map_index)
+    except RunNotFoundError:
+        raise _not_found(request, f"Run #{run.id} has no such task run.") from None
+    live = _url(request, "events", {"after": seen}, run=run.id) if not finished else None
+    return _html(_pages.task_run_page(
+        run, task_run, run_url=_url(request, "run", run=run.id), live_url=live,
+        urls=_urls(request),
+    ))
+
+
+# ---- live updates ----------------------------------------------------------------------
+async def run_events(request: web.Request) -> web.StreamResponse:
+    """The run's transitions after ``after`` (or ``Last-Event-ID``) as they are recorded."""
+    store: HistoryStore = request.config_dict[STORE]
+    run = await _run(request)
+    try:
+        after = int(request.headers.get("Last-Event-ID") or request.query.get("after") or 0)
+    except ValueError:
+        raise web.HTTPBadRequest(text="after must be a transition id (a whole number)") from None
+    stopping: asyncio.Event = request.config_dict[STOPPING]
+    interval = float(request.config_dict[SETTINGS]["poll_interval"])
+    names = await store.task_names(run.id)
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+    })
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    try:
+        while not stopping.is_set():
+            finished = await store.is_finished(run.id)  # before reading: nothing missed
+            changes = await store.transitions(run.id, after=after, limit=500)
+            for t in changes:
+                await response.write(_event(request, run.id, t, names))
+                after = t.id
+            if changes:
+                quiet_since = loop.time()
+                if len(changes) == 500:
+                    continue
+            if finished:
+                await response.write(b"event: end\ndata: {}\n\n")
+                break
+            if loop.time() - quiet_since >= KEEPALIVE_SECONDS:
+                await response.write(b": keep-alive\n\n")
+                quiet_since = loop.time()
+            with anyio.move_on_after(interval):
+                await stopping.wait()
+    except ConnectionResetError:  # the browser went away
+        pass
+    return response
+
+
+def _event(
+    request: web.Request, run: int, t: TransitionRecord, names: list[tuple[str, str]]
+) -> bytes:
+    if t.task is None:
+        data: dict[str, Any] = {"key": "flow"}
+    else:
+        slug, name = names[t.task] if 0 <= t.task < len(names) else ("", f"task {t.task}")
+        if t.map_index is None:
+            href = _url(request, "task", run=run, task=t.task)
+        else:
+            href = _url(request, "child", run=run, task=t.task, index=t.map_index)
+            name = f"{name}[{t.map_index}]"
+        data = {"key": f"{t.task}:{-1 if t.map_index is None else t.map_index}",
+                "slug": slug, "name": name, "href": href}
+    data.update(id=t.id, map_index=t.map_index, state=t.new_state, message=t.message,
+                run_count=t.run_count, color=state_color(t.new_state), at=t.at.isoformat())
+    return f"id: {t.id}\nevent: transition\ndata: {json.dumps(data)}\n\n".encode()

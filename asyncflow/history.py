@@ -1,0 +1,132 @@
+"""Run history: every flow run, task run and state transition, kept in a database.
+
+Switch recording on for every run with the ``history.url`` setting (or the environment
+variable ``ASYNCFLOW__HISTORY__URL``), or per run::
+
+    await flow.run(history=True)                               # ~/.asyncflow/history.db
+    await flow.run(history="sqlite:////var/lib/etl/history.db")
+    await flow.run(history="postgresql://etl@db.internal/asyncflow")
+    await flow.run(history=False)                              # not this run
+
+Read it back::
+
+    from asyncflow import history
+
+    runs = await history.list_runs(flow="etl", state="Failed", limit=20)
+    run = await history.get_run(runs[0].id, transitions=True)
+    for task_run in run.task_runs:
+        print(task_run.full_name, task_run.state, task_run.duration, task_run.error)
+    await history.prune(older_than_days=30, keep_last=1000)
+
+Each function opens the database for the call; to make several calls on one connection
+use ``async with history.connect() as db:`` and the same methods on ``db``.
+``url`` defaults to the ``history.url`` setting, else ``sqlite:///~/.asyncflow/history.db``.
+Values of results are never read back: a task run shows its result's location and, for a
+:class:`~asyncflow.results.JSONResult`, the JSON text.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from ._core._config import load_config
+from ._history._errors import HistoryError as HistoryError, RunNotFoundError as RunNotFoundError
+from ._history._recorder import Recorder as Recorder
+from ._history._records import (
+    FlowRunDetail as FlowRunDetail,
+    FlowRunRecord as FlowRunRecord,
+    TaskRunRecord as TaskRunRecord,
+    TransitionRecord as TransitionRecord,
+)
+from ._history._store import (
+    DEFAULT_URL as DEFAULT_URL,
+    HistoryStore as HistoryStore,
+    When,
+    store_for,
+)
+
+__all__ = [
+    "DEFAULT_URL",
+    "FlowRunDetail",
+    "FlowRunRecord",
+    "HistoryError",
+    "HistoryStore",
+    "Recorder",
+    "RunNotFoundError",
+    "TaskRunRecord",
+    "TransitionRecord",
+    "configured_url",
+    "connect",
+    "get_run",
+    "get_task_run",
+    "list_runs",
+    "prune",
+]
+
+
+def configured_url(url: str | None = None) -> str:
+    """``url``, else the ``history.url`` setting, else the default SQLite file."""
+    if url:
+        return url
+    return str(load_config().get_path("history.url") or "") or DEFAULT_URL
+
+
+def connect(url: str | None = None) -> HistoryStore:
+    """The history database, to use as ``async with history.connect(url) as db:``.
+
+    Entering connects and creates or migrates the schema; leaving disconnects.
+    """
+    return store_for(configured_url(url))
+
+
+async def list_runs(
+    *,
+    url: str | None = None,
+    flow: str | None = None,
+    state: str | Sequence[str] | None = None,
+    since: When = None,
+    until: When = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[FlowRunRecord]:
+    """Flow runs, newest first: of ``flow``, ending in ``state`` (a name such as
+    ``"Failed"``, or several), started in ``[since, until)`` (aware datetimes)."""
+    async with connect(url) as db:
+        return await db.list_runs(flow=flow, state=state, since=since, until=until,
+                                  limit=limit, offset=offset)
+
+
+async def get_run(
+    run: int | str, *, url: str | None = None, transitions: bool = False
+) -> FlowRunDetail:
+    """A flow run with its task runs, by the history's id (an int, as ``list_runs`` gives)
+    or the engine's ``flow_run_id`` (a str). ``transitions=True`` adds each task run's
+    timeline. Raises :class:`RunNotFoundError` if there is no such run."""
+    async with connect(url) as db:
+        return await db.get_run_detail(run, transitions=transitions)
+
+
+async def get_task_run(
+    run: int | str, task: int, map_index: int | None = None, *, url: str | None = None
+) -> TaskRunRecord:
+    """One task run with its transitions; ``task`` is the position
+    :attr:`TaskRunRecord.task` gives, ``map_index`` picks a mapped child."""
+    async with connect(url) as db:
+        record = await db.get_flow_run(run)
+        return await db.get_task_run(record.id, task, map_index)
+
+
+async def prune(
+    *,
+    url: str | None = None,
+    older_than_days: float | None = None,
+    keep_last: int | None = None,
+    flow: str | None = None,
+) -> int:
+    """Delete runs started more than ``older_than_days`` days ago, and finished runs
+    beyond the newest ``keep_last`` (of ``flow`` only, if given). Returns how many runs
+    were deleted. Runs still being recorded are kept by ``keep_last``."""
+    older = None if older_than_days is None else datetime.timedelta(days=older_than_days)
+    async with connect(url) as db:
+        return await db.prune(older_than=older, keep_last=keep_last, flow=flow)
