@@ -141,7 +141,8 @@ class TaskRunner:
         """
         tctx = TaskRunContext(task, map_index, 1, 1)
         if initial is None:
-            initial = _PENDING if map_index is None else Pending(map_index=map_index)
+            observed = task.state_handlers or self.observers
+            initial = Pending(map_index=map_index) if map_index is not None and observed else _PENDING
         tctx.current = initial
         token = task_run_var.set(tctx)
         try:
@@ -181,7 +182,11 @@ class TaskRunner:
         run_count = 1
         while True:
             tctx.run_count = run_count
-            running = Running("Starting task run.", map_index=map_index, run_count=run_count)
+            if task.state_handlers or self.observers:
+                running = Running("Starting task run.", map_index=map_index,
+                                  run_count=run_count)
+            else:  # nobody sees it: no need for a state of its own
+                running = _RUNNING
             state = await self._to(tctx, running)
             if not isinstance(state, Running):
                 return state
@@ -476,6 +481,7 @@ class TaskRunner:
 
 
 _PENDING = Pending()
+_RUNNING = Running("Starting task run.")
 
 
 def _should_retry(task: Task[Any], state: State) -> bool:
