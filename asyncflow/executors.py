@@ -12,13 +12,24 @@ from ._core._executor import (
     TaskTimeoutError as TaskTimeoutError,
 )
 
-__all__ = ["DaskExecutor",  # noqa: F822 - loaded lazily by __getattr__ (needs the dask extra) "Executor", "LocalExecutor", "PersistRequest", "Persisted",
-           "TaskTimeoutError"]
+__all__ = [  # noqa: F822 - the Dask names load lazily through __getattr__ (dask extra)
+    "DaskExecutor",
+    "DaskExecutorError",
+    "Executor",
+    "LocalExecutor",
+    "PersistRequest",
+    "Persisted",
+    "RemoteTaskError",
+    "TaskTimeoutError",
+]
+
+
+_DASK_NAMES = ("DaskExecutor", "DaskExecutorError", "RemoteTaskError")
 
 
 def __getattr__(name: str) -> Any:
-    if name == "DaskExecutor":
-        from ._dask import DaskExecutor
+    if name in _DASK_NAMES:
+        from . import _dask
 
-        return DaskExecutor
+        return getattr(_dask, name)
     raise AttributeError(name)

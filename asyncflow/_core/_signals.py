@@ -18,7 +18,24 @@ from ._states import Failed, Looped, Paused, Retrying, Skipped, State, Success, 
 if TYPE_CHECKING:
     pass
 
-_UNSET: Any = object()
+class _Unset:
+    """The "no result given" marker; pickles to the same object, so it survives transport."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __reduce__(self) -> tuple[type[_Unset], tuple[()]]:
+        return (_Unset, ())
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Any = _Unset()
 
 
 class Signal(BaseException):
