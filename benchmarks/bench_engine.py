@@ -8,7 +8,6 @@ the items; a bounded workload uses an ``asyncio.Semaphore``.
 from __future__ import annotations
 
 import asyncio
-import time
 
 from asyncflow import Flow, task
 
