@@ -29,6 +29,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.servers.loopback import serve_on_loopback
+
 HOOK_PATH = "/services/T/B/X"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -166,12 +168,7 @@ class FakeSlack:
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = runner.addresses[0][1]
+        self._runner, self._port = await serve_on_loopback(app)
         return self
 
     async def __aexit__(

@@ -19,6 +19,8 @@ from types import TracebackType
 import aiohttp
 from aiohttp import web
 
+from tests.servers.loopback import serve_on_loopback
+
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "transfer-encoding", "content-length", "expect", "upgrade",
     "proxy-connection", "te", "trailer",
@@ -135,12 +137,7 @@ class FaultProxy:
         self._client = aiohttp.ClientSession(skip_auto_headers=("User-Agent",))
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = runner.addresses[0][1]
+        self._runner, self._port = await serve_on_loopback(app)
         return self
 
     async def __aexit__(

@@ -27,6 +27,7 @@ from asyncflow._core._exceptions import (
 )
 from asyncflow._results._gcs import GCSResult
 from tests.servers.gcs_emulator import GCSEmulator
+from tests.servers.loopback import serve_on_loopback
 from tests.storage.conftest import BUCKET, stored_at
 from tests.storage.faults import Fault, FaultProxy
 
@@ -297,12 +298,9 @@ async def token_server() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_post("/token", token)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, port = await serve_on_loopback(app)
     try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/token", grants
+        yield f"http://127.0.0.1:{port}/token", grants
     finally:
         await runner.cleanup()
 

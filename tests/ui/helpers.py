@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
+
+from tests.servers.loopback import serve_on_loopback
 
 CHROMIUM = os.environ.get("ASYNCFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,10 +24,5 @@ class Dashboard:
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server: Any = site._server
-    port = server.sockets[0].getsockname()[1]
+    runner, port = await serve_on_loopback(app)
     return runner, f"http://127.0.0.1:{port}/"
