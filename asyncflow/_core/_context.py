@@ -33,16 +33,6 @@ if TYPE_CHECKING:
 
 _MISSING: Any = object()
 
-FLOW_KEYS = (
-    "flow_name",
-    "flow_run_id",
-    "flow_run_name",
-    "parameters",
-    "scheduled_start_time",
-    "date",
-    "config",
-    "secrets",
-)
 TASK_KEYS = (
     "task_name",
     "task_full_name",

@@ -11,12 +11,10 @@ state's result unless ``result=`` is given, so attributes set on it reach state 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._states import Failed, Looped, Paused, Retrying, Skipped, State, Success, TriggerFailed
 
-if TYPE_CHECKING:
-    pass
 
 class _Unset:
     """The "no result given" marker; pickles to the same object, so it survives transport."""

@@ -33,7 +33,6 @@ from ._options import (
 if TYPE_CHECKING:
     from .._results._base import Result
     from ._flow import Flow
-    from ._states import State
 
 P = ParamSpec("P")
 R = DefaultTypeVar("R", default=Any)
@@ -440,7 +439,3 @@ def task(
     if options:
         raise TypeError("write @task(...) with options as keywords only")
     return FunctionTask(fn)
-
-
-def state_names(states: Iterable[State]) -> list[str]:
-    return [type(s).__name__ for s in states]
