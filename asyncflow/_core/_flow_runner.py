@@ -21,7 +21,6 @@ from ._config import load_config
 from ._context import FlowRunContext, flow_run_var
 from ._exceptions import FlowDefinitionError, ParameterError
 from ._flow import _check_max_concurrency
-from ._handlers import call_state_handlers
 from ._limits import Limiter, tag_limiters
 from ._options import to_seconds
 from ._parameter import Parameter
@@ -298,12 +297,7 @@ class FlowRunner:
         return observers
 
     async def _flow_transition(self, old: State, new: State) -> State:
-        handlers = self.flow.state_handlers
-        if handlers:
-            new = await call_state_handlers(self.flow, old, new, handlers)
-        for observer in self.observers:
-            observer(self.flow, old, new)
-        return new
+        return await self.task_runner.transition(self.flow, old, new)
 
     async def _run_graph(self) -> bool:
         """Run every task; True if the run's timeout expired first."""
@@ -352,16 +346,9 @@ class FlowRunner:
                 if plan.mapped[i] or self.task_states:
                     state = await self._run_node(i)
                 else:
-                    task = plan.tasks[i]
-                    if plan.has_edges[i]:
-                        upstream = [states[u] for _, u in plan.in_edges[i]]
-                        inputs = self._inputs(i)
-                    else:
-                        upstream = _NO_STATES  # type: ignore[assignment]
-                        constants = plan.constants[i]
-                        inputs = dict(constants) if constants else {}
-                    state = await runner.run(task, upstream, inputs, None, None, False,  # type: ignore[arg-type]
-                                             states, i)
+                    upstream, inputs = self._node_args(i)
+                    state = await runner.run(plan.tasks[i], upstream, inputs, None, None,
+                                             False, states, i)
                 states[i] = state
                 self._unfinished -= 1
                 if not state.is_finished():
@@ -397,14 +384,20 @@ class FlowRunner:
             self._unfinished -= 1
             stack.extend(self.plan.downstream[j])
 
-    def _inputs(self, i: int) -> dict[str, Any]:
+    def _node_args(self, i: int) -> tuple[list[State], dict[str, Any]]:
+        """Node ``i``'s upstream states and its inputs (constants, then upstream results)."""
         constants = self.plan.constants[i]
         inputs: dict[str, Any] = dict(constants) if constants else {}
-        states = self.states
+        if not self.plan.has_edges[i]:
+            return _NO_STATES, inputs
+        states: list[Any] = self.states  # every upstream has finished: no None here
+        upstream: list[State] = []
         for edge, u in self.plan.in_edges[i]:
+            state = states[u]
+            upstream.append(state)
             if edge.key is not None:
-                inputs[edge.key] = states[u].result  # type: ignore[union-attr]
-        return inputs
+                inputs[edge.key] = state.result
+        return upstream, inputs
 
     async def _run_node(self, i: int) -> State:
         plan = self.plan
@@ -418,15 +411,9 @@ class FlowRunner:
             initial = Pending(map_index=None) if resume else initial
         if plan.mapped[i]:
             return await self._run_mapped(i, task, initial, resume)
-        if plan.has_edges[i]:
-            states = self.states
-            upstream = [states[u] for _, u in plan.in_edges[i]]
-        else:
-            upstream = []
-        return await self.task_runner.run(
-            task, upstream, self._inputs(i), None, initial, resume,  # type: ignore[arg-type]
-            self.states, i,
-        )
+        upstream, inputs = self._node_args(i)
+        return await self.task_runner.run(task, upstream, inputs, None, initial, resume,
+                                          self.states, i)
 
     # ---- mapping ---------------------------------------------------------------------
     async def _run_mapped(
@@ -449,16 +436,15 @@ class FlowRunner:
             return await runner.transition(task, parent, failed)
 
         map_states: list[State] = [_NOT_RUN_YET] * n
-        mapped_state = Mapped(f"Mapped {n} children.", map_states=map_states)
-        mapped_state.map_states = map_states
+        mapped_state = Mapped(f"Mapped {n} children.")
+        mapped_state.map_states = map_states  # filled in place as children finish
         new = await runner.transition(task, parent, mapped_state)
         if new is not mapped_state:
             return new
         if n:
-            constants = plan.constants[i] or {}
             mapped_keys = plan.mapped_keys[i] or set()
-            fixed: dict[str, Any] = {k: v for k, v in constants.items() if k not in mapped_keys}
-            per_child_keys = [k for k in constants if k in mapped_keys]
+            fixed: dict[str, Any] = {k: v for k, v in (plan.constants[i] or {}).items()
+                                     if k not in mapped_keys}
             for edge, u in in_edges:
                 if edge.key is not None and not edge.mapped:
                     fixed[edge.key] = states[u].result  # type: ignore[union-attr]
@@ -467,8 +453,6 @@ class FlowRunner:
 
             async def child(k: int) -> None:
                 inputs = dict(fixed)
-                for key in per_child_keys:
-                    inputs[key] = constants[key][k]
                 for key, values in mapped_values.items():
                     inputs[key] = values[k]
                 child_ups: list[State] = []
@@ -531,8 +515,8 @@ class FlowRunner:
             lengths.append(len(seq))
         constants = plan.constants[i] or {}
         for key in plan.mapped_keys[i] or ():
-            constants[key] = list(constants[key])
-            lengths.append(len(constants[key]))
+            seq = values[key] = list(constants[key])  # the flow's own value is not changed
+            lengths.append(len(seq))
         return (min(lengths) if lengths else 0), values
 
     # ---- ending -----------------------------------------------------------------------
