@@ -32,7 +32,7 @@ from ._context import TaskRunContext, context, task_run_var
 from ._exceptions import AsyncflowError, LocationError
 from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutError
 from ._handlers import call_state_handlers
-from ._limits import Limiter
+from ._limits import Limiter, limiters_for
 from ._signals import ENDRUN, LOOP, PAUSE, RETRY, SKIP, TRIGGERFAIL, Signal
 from ._states import (
     Cached,
@@ -95,13 +95,14 @@ class TaskRunner:
         self._persisted: set[int] = set()
 
     # ---- transitions ----------------------------------------------------------------
-    async def transition(self, task: Task[Any], old: State, new: State) -> State:
-        """Pass ``old -> new`` through the task's handlers and the run's observers."""
-        handlers = task.state_handlers
+    async def transition(self, obj: Any, old: State, new: State) -> State:
+        """Pass ``old -> new`` through the handlers of ``obj`` (a task or the flow) and
+        the run's observers."""
+        handlers = obj.state_handlers
         if handlers:
-            new = await call_state_handlers(task, old, new, handlers)
+            new = await call_state_handlers(obj, old, new, handlers)
         for observer in self.observers:
-            observer(task, old, new)
+            observer(obj, old, new)
         return new
 
     async def _to(self, tctx: TaskRunContext, new: State) -> State:
@@ -397,8 +398,7 @@ class TaskRunner:
         if tags and self.tag_registry:
             found = self._tag_cache.get(tags)
             if found is None:
-                found = tuple(self.tag_registry[t] for t in sorted(tags) if t in self.tag_registry)
-                self._tag_cache[tags] = found
+                found = self._tag_cache[tags] = limiters_for(tags, self.tag_registry)
         else:
             found = ()
         if self.body_limiter is not None:

@@ -238,3 +238,11 @@ async def test_handlers_see_map_index_on_child_states() -> None:
         child.map([7, 8])
     await flow.run()
     assert sorted(i for i in indexes if i is not None) == [0, 1]
+
+
+async def test_running_a_map_does_not_change_the_flow() -> None:
+    with Flow("f") as flow:
+        m = inc.map(range(3))
+    assert (await flow.run()).result[m].result == [1, 2, 3]
+    assert flow.constants[m] == {"x": range(3)}
+    assert (await flow.run()).result[m].result == [1, 2, 3]
