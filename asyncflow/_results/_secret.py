@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import json
-from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import anyio.to_thread
 from typing_extensions import Self
 
-from .._core._config import load_config
-from .._core._context import context
 from .._core._exceptions import ResultWriteError, SecretNotFoundError
 from ._base import Result
 
@@ -86,21 +82,7 @@ async def _get_secret(secret: str | SecretSource) -> Any:
 
 
 def lookup_local_secret(name: str) -> Any:
-    """The value of the secret ``name`` from the run context or the configuration.
+    """The secret's value, as :class:`asyncflow.secrets.Secret` finds it."""
+    from .._secrets import Secret
 
-    Text that parses as JSON is decoded, as Prefect's local secrets are.
-    """
-    for source in (context.get("secrets"), load_config().get_path("context.secrets")):
-        if isinstance(source, Mapping) and name in source:
-            value = source[name]
-            if isinstance(value, str):
-                try:
-                    return json.loads(value)
-                except ValueError:
-                    return value
-            return value
-    raise SecretNotFoundError(
-        f'Local Secret "{name}" was not found. Set it with the environment variable '
-        f"ASYNCFLOW__CONTEXT__SECRETS__{name}, in [context.secrets] of the config file, "
-        'or with flow.run(context={"secrets": {...}})'
-    )
+    return Secret(name).get()
