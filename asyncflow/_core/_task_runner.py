@@ -183,7 +183,10 @@ class TaskRunner:
         run_count = 1
         while True:
             tctx.run_count = run_count
-            if task.state_handlers or self.observers:
+            if map_index is None and run_count == 1 and not task.state_handlers:
+                # Equal for every such run, and no handler can change it: one shared.
+                running = _FIRST_RUNNING
+            elif task.state_handlers or self.observers:
                 running = Running("Starting task run.", map_index=map_index,
                                   run_count=run_count)
             else:  # nobody sees it: no need for a state of its own
@@ -482,6 +485,7 @@ class TaskRunner:
 
 _PENDING = Pending()
 _RUNNING = Running("Starting task run.")
+_FIRST_RUNNING = Running("Starting task run.", run_count=1)
 
 
 def _should_retry(task: Task[Any], state: State) -> bool:
