@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ._resources import RunResources
@@ -78,6 +78,10 @@ class TaskRunContext:
         "task",
     )
 
+    #: How many task run ids the process has made: while it stays the same, no task run
+    #: has one, and a run's observers need not look.
+    ids_made: ClassVar[int] = 0
+
     def __init__(
         self,
         task: Task[Any],
@@ -100,6 +104,7 @@ class TaskRunContext:
         run_id = self._run_id
         if run_id is None:
             run_id = self._run_id = str(uuid.uuid4())
+            TaskRunContext.ids_made += 1
         return run_id
 
     def get(self, key: str) -> Any:

@@ -53,14 +53,6 @@ class _Conn:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._conn.executemany(numbered(sql), rows)
 
-    async def insert(self, table: str, columns: str, flat: Sequence[Any]) -> None:
-        width = columns.count(",") + 1
-        marks = ", ".join(f"${i}" for i in range(1, width + 1))
-        await self._conn.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-            [flat[i:i + width] for i in range(0, len(flat), width)],
-        )
-
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return list(await self._conn.fetch(numbered(sql), *args))
 

@@ -2,12 +2,12 @@
 
 The engine calls the recorder (a sync observer) on the event loop for every transition of
 every task and of the flow. That call only appends a tuple to a buffer: no I/O, no await.
-A writer task, started by :meth:`Recorder.open` and awaited by :meth:`Recorder.close`,
-writes the buffer every ``flush_interval`` seconds, or as soon as ``batch_size``
-transitions are waiting: at most ``batch_size`` transitions per transaction, each batch
-turned into rows just before it is written. ``close`` writes what is left and the run's
-final state, so the history is complete when ``flow.run`` returns; a process that dies
-loses at most the batch being written.
+A writer task, started by :meth:`Recorder.open` and stopped by the last
+:meth:`Recorder.close`, packs the buffer every ``flush_interval`` seconds, or as soon as
+``batch_size`` transitions are waiting, into one row per run and ``batch_size``
+transitions (see :mod:`._packing`), and writes the packed rows one write at a time.
+``close`` packs and writes what is left and the run's final state, so the history is
+complete when ``flow.run`` returns; a process that dies loses what was not written yet.
 
 The history never breaks a run: if the database cannot be reached or written, the error
 is logged (logger ``asyncflow.history``) and the run goes on.
@@ -27,18 +27,21 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable
+from itertools import compress, count, repeat
+from operator import attrgetter, is_, is_not
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
-from .._core._context import current_flow_run, flow_run_var, task_run_var
+from .._core._context import TaskRunContext, current_flow_run, flow_run_var, task_run_var
 from .._core._exceptions import FlowRunError, MissingExtraError
 from .._core._states import Failed, State
 from .._results._json import JSONResult
 from ..visualization import render
+from ._packing import pack
 from ._records import is_final
-from ._store import DEFAULT_URL, HistoryStore, Segment, display_url, store_for
+from ._store import DEFAULT_URL, HistoryStore, display_url, store_for
 
 if TYPE_CHECKING:
     from .._core._context import FlowRunContext
@@ -61,19 +64,31 @@ _get_flow_run = flow_run_var.get
 
 Entry = tuple[float, Any, Any, Any, State, State]
 Rows = list[tuple[Any, ...]]
+#: One packed batch of a flow run's transitions: ``(flow run, first_seq, count, data)``.
+Batch = tuple[int, int, int, str]
+
+_get_map_index = attrgetter("map_index")
+_get_result_obj = attrgetter("_result_obj")
+_get_message = attrgetter("message")
+_get_run_count = attrgetter("run_count")
 
 
 class _Run:
     """What the recorder keeps about one flow run while it is recorded."""
 
-    __slots__ = ("flow", "flow_at", "flow_state", "graph_svg_pending", "pk", "positions",
-                 "task_count")
+    __slots__ = ("flow", "flow_at", "flow_state", "graph_svg_pending", "has_mapped",
+                 "ids_made", "pk", "positions", "seq", "task_count")
 
-    def __init__(self, flow: Flow, positions: dict[Task[Any], int]) -> None:
+    def __init__(self, flow: Flow, positions: dict[Task[Any], int], has_mapped: bool) -> None:
         self.flow = flow
         self.positions = positions
+        self.has_mapped = has_mapped
+        #: The process's count of task run ids when the run started (see ``_pack_run``).
+        self.ids_made = TaskRunContext.ids_made
         self.task_count = len(positions)
         self.pk: int | None = None
+        #: How many transitions of the run have been numbered (see ``_packing``).
+        self.seq = 0
         self.flow_state: State | None = None
         self.flow_at = 0.0
         self.graph_svg_pending = False
@@ -165,6 +180,9 @@ class Recorder:
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._in_flight: asyncio.Task[None] | None = None
+        self._packed: list[Batch] = []
+        self._packed_flow_runs: Rows = []
         self._lifecycle_lock = asyncio.Lock()
         self._lifecycle_loop: asyncio.AbstractEventLoop | None = None
 
@@ -199,7 +217,7 @@ class Recorder:
 
         flow: Flow = fctx.flow
         plan = plan_for(flow)
-        run = _Run(flow, plan.index)
+        run = _Run(flow, plan.index, any(plan.mapped))
         self._runs[fctx] = run
         if not self._connected:
             return
@@ -249,12 +267,11 @@ class Recorder:
 
     async def flush(self) -> None:
         """Write every transition observed so far (returns once they are in the database)."""
-        lock = self._lock
-        if lock is None:
+        if self._lock is None:
             return
-        async with lock:
-            await self._write_buffer()
-            await self._draw_pending()
+        self._pack_buffer()
+        await self._write_packed()
+        await self._draw_pending()
 
     # ---- the writer ----------------------------------------------------------------
     def _lifecycle(self) -> asyncio.Lock:
@@ -293,22 +310,33 @@ class Recorder:
         try:
             if writer is not None:
                 await writer
+            if self._in_flight is not None:
+                await self._in_flight
         finally:
+            self._in_flight = None
             self._buffer = []
+            self._packed, self._packed_flow_runs = [], []
             self._wake = self._lock = None
             if self._connected:
                 self._connected = False
                 await self.store.close()
 
     async def _write_loop(self) -> None:
-        """Flush every ``flush_interval``, or sooner once ``batch_size`` transitions wait.
+        """Pack every ``flush_interval``, or sooner once ``batch_size`` transitions wait,
+        and write what is packed whenever the previous write is done.
 
-        The buffer's size is looked at every few milliseconds here rather than by the
+        Packing happens here, on the event loop, as transitions come in: it takes well
+        under a microsecond per transition. Writing waits for the database (or its
+        thread, which may wait for the interpreter while the run keeps the loop busy),
+        so it runs as a task of its own: a slow write delays the rows behind it, never
+        the run, and ``close`` only has the last few milliseconds left to pack. The
+        buffer's size is looked at every few milliseconds here rather than by the
         observer, which keeps the observer to one append.
         """
         wake = self._wake
         assert wake is not None
-        clock = asyncio.get_running_loop().time
+        loop = asyncio.get_running_loop()
+        clock = loop.time
         tick = min(self.flush_interval, _SIZE_CHECK_INTERVAL)
         while not self._closing:
             due = clock() + self.flush_interval
@@ -319,14 +347,17 @@ class Recorder:
                 with anyio.move_on_after(min(tick, left)):
                     await wake.wait()
             wake.clear()
-            await self.flush()
+            self._pack_buffer()
+            in_flight = self._in_flight
+            if in_flight is None or in_flight.done():
+                self._in_flight = loop.create_task(self._write_in_background())
 
-    async def _write_buffer(self) -> None:
-        """Write the buffer, ``batch_size`` transitions per transaction.
+    async def _write_in_background(self) -> None:
+        await self._write_packed()
+        await self._draw_pending()
 
-        Each batch is turned into rows just before it is written, so the event loop is
-        never held longer than one batch takes.
-        """
+    def _pack_buffer(self) -> None:
+        """Pack the buffer into rows, ``batch_size`` transitions per row at most."""
         pending = self._buffer
         if not pending:
             return
@@ -337,81 +368,111 @@ class Recorder:
         for start in range(0, len(pending), size):
             batch = pending[start:start + size]
             try:
-                segments, flow_runs = self._rows(batch)
+                rows, flow_runs = self._rows(batch)
             except Exception:
-                logger.exception("history: could not turn %d transitions into rows",
-                                 len(batch))
+                logger.exception("history: could not pack %d transitions", len(batch))
                 continue
+            self._packed += rows
+            self._packed_flow_runs += flow_runs
+
+    async def _write_packed(self) -> None:
+        """Write every packed row in one statement; writes happen one at a time, in
+        order, so a reader never sees a later batch of a run before an earlier one."""
+        lock = self._lock
+        if lock is None:
+            return
+        async with lock:
+            rows, flow_runs = self._packed, self._packed_flow_runs
+            if not rows and not flow_runs:
+                return
+            self._packed, self._packed_flow_runs = [], []
             try:
-                await self.store.write_batch(segments, flow_runs)
+                await self.store.write_batch(rows, flow_runs)
             except Exception as exc:
                 logger.error(
                     "history: %d transitions were not recorded in %s: %s",
-                    len(batch), display_url(self.url), exc,
+                    sum(row[2] for row in rows), display_url(self.url), exc,
                 )
 
-    def _rows(self, batch: list[Entry]) -> tuple[list[Segment], Rows]:
-        """The batch as rows for ``HistoryStore.write_batch``, in the order it happened."""
-        runs = self._runs
-        segments: list[Segment] = []
-        full_kind = False
-        flat: list[Any] = []
-        extend = flat.extend
-        flow_updates: dict[int, tuple[Any, ...]] = {}
-        run: _Run | None = None
-        last_fctx: Any = None
-        pk: int | None = None
-        flow: Any = None
-        positions: dict[Any, int] = {}
-        for at, obj, tctx, fctx, old, new in batch:
-            if fctx is not last_fctx:
-                last_fctx = fctx
-                run = runs.get(fctx)
-                pk = run.pk if run is not None else None
-                if run is not None:
-                    flow, positions = run.flow, run.positions
-            if pk is None:
-                continue
-            map_index: int | None
-            if obj is flow:
-                assert run is not None
-                task = run_id = None
-                map_index = -1
-                run.flow_state = new
-                run.flow_at = at
-                flow_updates[pk] = (type(new).__name__, new.message, at, pk)
-            else:
-                task = positions.get(obj, -1)
-                if tctx is not None and tctx.task is obj:
-                    # The engine makes a task run's id only when asked for it: never here.
-                    run_id = tctx._run_id
-                    map_index = tctx.map_index
-                else:
-                    run_id = None
-                    map_index = new.map_index
-                if map_index is None:
-                    map_index = -1
-            result = new._result_obj
-            failed = isinstance(new, Failed)
-            if result is None and not failed and run_id is None:
-                if full_kind or not flat:  # a run of short rows starts
-                    flat = []
-                    extend = flat.extend
-                    segments.append((False, flat))
-                    full_kind = False
-                extend((pk, task, map_index, at, type(old).__name__, type(new).__name__,
-                        new.message, new.run_count))
-                continue
-            if not full_kind or not flat:  # a run of full rows starts
-                flat = []
-                extend = flat.extend
-                segments.append((True, flat))
-                full_kind = True
+    def _rows(self, batch: list[Entry]) -> tuple[list[Batch], Rows]:
+        """The batch as rows for ``HistoryStore.write_batch``: one packed row per flow run
+        (see :mod:`._packing`), and the flow runs' state updates."""
+        fctxs = [entry[3] for entry in batch]
+        if fctxs.count(fctxs[0]) == len(fctxs):  # the usual case: one run recording
+            groups: list[tuple[Any, list[Entry]]] = [(fctxs[0], batch)]
+        else:
+            by_run: dict[Any, list[Entry]] = {}
+            for entry in batch:
+                by_run.setdefault(entry[3], []).append(entry)
+            groups = list(by_run.items())
+        rows: list[Batch] = []
+        flow_updates: Rows = []
+        for fctx, entries in groups:
+            run = self._runs.get(fctx)
+            if run is not None and run.pk is not None:
+                rows.append(self._pack_run(run, entries, flow_updates))
+        return rows, flow_updates
+
+    @staticmethod
+    def _pack_run(run: _Run, entries: list[Entry], flow_updates: Rows) -> Batch:
+        """One run's transitions packed into one row, column by column: the per-transition
+        work is done by ``map`` and friends, and Python loops only visit the rare
+        transitions that carry a result, an error, a task run id or the flow's state."""
+        assert run.pk is not None
+        ats, objs, tctxs, _, olds, news = zip(*entries, strict=True)
+        n = len(ats)
+        tasks: list[Any] = list(map(run.positions.get, objs))
+        map_indexes: list[int | None]
+        if run.has_mapped:
+            map_indexes = list(map(_get_map_index, news))
+            context_indexes = list(map(getattr, tctxs, repeat("map_index"), repeat(None)))
+            if map_indexes != context_indexes:  # a state made without its map index?
+                for i in compress(count(), map(is_, map_indexes, repeat(None))):
+                    tctx = tctxs[i]
+                    if tctx is not None and tctx.task is objs[i]:
+                        map_indexes[i] = tctx.map_index
+        else:  # a state only has a map index in a mapped child
+            map_indexes = [None] * n
+        new_types = list(map(type, news))
+        special: set[int] = set()
+        results = list(map(_get_result_obj, news))
+        if results.count(None) != n:
+            special.update(compress(count(), map(is_not, results, repeat(None))))
+        failed = {cls for cls in set(new_types) if issubclass(cls, Failed)}
+        if failed:
+            special.update(compress(count(), map(failed.__contains__, new_types)))
+        if TaskRunContext.ids_made != run.ids_made:  # some task run made its id
+            run_ids = list(map(getattr, tctxs, repeat("_run_id"), repeat(None)))
+        else:
+            run_ids = [None] * n
+        if run_ids.count(None) != n:
+            special.update(i for i in compress(count(), map(is_not, run_ids, repeat(None)))
+                           if tctxs[i].task is objs[i])
+        extra = []
+        for i in sorted(special):
+            new = news[i]
+            result = results[i]
             location, json_text = _result_columns(result) if result is not None else (None, None)
-            extend((pk, task, map_index, at, type(old).__name__, type(new).__name__,
-                    new.message, new.run_count, run_id, location, json_text,
-                    _error_text(new) if failed else None))
-        return segments, list(flow_updates.values())
+            tctx = tctxs[i]
+            run_id = run_ids[i] if tctx is not None and tctx.task is objs[i] else None
+            extra.append((i, run_id, location, json_text,
+                          _error_text(new) if type(new) in failed else None))
+        if tasks.count(None):  # the flow's own transitions
+            for i in compress(count(), map(is_, tasks, repeat(None))):
+                tasks[i] = -1
+                if objs[i] is run.flow:
+                    new = news[i]
+                    run.flow_state = new
+                    run.flow_at = ats[i]
+                    flow_updates.append((type(new).__name__, new.message, ats[i], run.pk))
+        first_seq = run.seq + 1
+        run.seq += n
+        data = pack(
+            at=ats, task=tasks, task_bound=run.task_count, map_index=map_indexes, old=list(map(type, olds)),
+            new=new_types, message=list(map(_get_message, news)),
+            run_count=list(map(_get_run_count, news)), extra=extra,
+        )
+        return (run.pk, first_seq, n, data)
 
     # ---- pictures and the end of a run ------------------------------------------------
     async def _render(self, flow: Flow, state: State | None) -> str | None:

@@ -2,28 +2,25 @@
 
 The tables::
 
-    schema_version  version                     one row: the last migration applied
-    flow_runs       id, flow_run_id, flow_name, state, message, parameters (JSON),
-                    started_at, ended_at, updated_at, task_count, graph (JSON), dag_svg,
-                    first_transition, last_transition
-    transitions     id, flow_run, task, map_index, task_run_id, at, old_state, new_state,
-                    message, run_count, result_location, result_json, error
+    schema_version      version                 one row: the last migration applied
+    flow_runs           id, flow_run_id, flow_name, state, message, parameters (JSON),
+                        started_at, ended_at, updated_at, task_count, graph (JSON), dag_svg
+    transition_batches  id, flow_run, first_seq, transition_count, data (JSON)
 
 ``graph`` is ``{"slugs": [...], "names": [...], "mapped": [positions], "edges": [[up,
 down, key, mapped], ...]}`` with tasks by position in the flow's dependency order. A task
-run is named by its task's position (``task``) and its ``map_index`` (-1 for a
-task that is not a mapped child); the flow's own transitions have ``task`` NULL. A task
-run's state is its latest transition: transitions are only ever appended.
-``task_run_id`` is the engine's id of the task run, filled in once the engine has made
-one (when the run's code asked for ``context.task_run_id``).
+run is named by its task's position and its map index (none for a task that is not a
+mapped child); the flow's own transitions have no task.
+
+A flow run's transitions are numbered 1, 2, ... in the order they happened and stored in
+batches, one row per batch written by the recorder: ``transition_count`` transitions from
+``first_seq``, packed into ``data`` as described in :mod:`._packing`. One row per batch
+instead of one per transition is what keeps recording cheap; a task run's state is its
+latest transition, and the queries read a run's batches through the index on
+``(flow_run, first_seq)``. A run is finished once ``ended_at`` is set.
 
 Times are seconds since the epoch (UTC) in a double, so both databases store and compare
 them the same way.
-
-``transitions`` has no index but its primary key, which keeps recording cheap: a flow
-run's transitions all have ids in ``(first_transition, last_transition]`` (the upper bound
-is NULL while the run goes on), so every query reads that id range of the primary key and
-filters it by ``flow_run``.
 
 Migrations are applied in order by
 :meth:`~asyncflow._history._store.HistoryStore.migrate`; a new one is appended to
@@ -69,7 +66,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
-        "flow runs and the transitions of their tasks",
+        "flow runs and their transitions, in batches",
         (
             """CREATE TABLE flow_runs (
                 id {serial_pk},
@@ -83,28 +80,19 @@ MIGRATIONS: tuple[Migration, ...] = (
                 updated_at {double} NOT NULL,
                 task_count INTEGER NOT NULL,
                 graph TEXT,
-                dag_svg TEXT,
-                first_transition {bigint} NOT NULL,
-                last_transition {bigint}
+                dag_svg TEXT
             )""",
             "CREATE INDEX flow_runs_started ON flow_runs (started_at)",
             "CREATE INDEX flow_runs_flow ON flow_runs (flow_name, started_at)",
             "CREATE INDEX flow_runs_run_id ON flow_runs (flow_run_id)",
-            """CREATE TABLE transitions (
+            """CREATE TABLE transition_batches (
                 id {serial_pk},
                 flow_run {bigint} NOT NULL,
-                task INTEGER,
-                map_index INTEGER NOT NULL DEFAULT -1,
-                task_run_id TEXT,
-                at {double} NOT NULL,
-                old_state TEXT,
-                new_state TEXT NOT NULL,
-                message TEXT,
-                run_count INTEGER NOT NULL,
-                result_location TEXT,
-                result_json TEXT,
-                error TEXT
+                first_seq {bigint} NOT NULL,
+                transition_count INTEGER NOT NULL,
+                data TEXT NOT NULL
             )""",
+            "CREATE INDEX transition_batches_run ON transition_batches (flow_run, first_seq)",
         ),
     ),
 )

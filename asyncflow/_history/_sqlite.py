@@ -3,15 +3,17 @@
 WAL lets the dashboard read while a run writes, and every batch is one transaction, so a
 process killed mid-write loses that batch and nothing else. ``synchronous=NORMAL`` keeps
 commits cheap: committed transactions survive a crash of the process (a power cut may
-lose the last ones, never the file's integrity). One connection serves one store; its
-statements are serialised with a lock, so a transaction is never interleaved with another
-coroutine's statements.
+lose the last ones, never the file's integrity).
+
+Recording writes through the loop's own connection when it can (see :mod:`._appender`),
+and through aiosqlite when another writer holds the file; queries always go through
+aiosqlite, whose connection is opened on first use. Its statements are serialised with a
+lock, so a transaction is never interleaved with another coroutine's statements.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._core._exceptions import MissingExtraError
+from ._appender import CHECKPOINT_BYTES, Appender, appender_for
 from ._errors import HistoryError
 from ._schema import SQLITE
 from ._store import HistoryStore, Row
@@ -28,21 +31,6 @@ if TYPE_CHECKING:
     import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
-#: Bound parameters per statement: SQLite's default SQLITE_MAX_VARIABLE_NUMBER (32766
-#: since 3.32, 999 before). Fewer, larger statements cost far less per row.
-MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
-
-
-@functools.lru_cache(maxsize=16)
-def _chunk_sizes(width: int) -> tuple[int, ...]:
-    """Rows per INSERT statement, largest first, ending with 1."""
-    return tuple(n for n in (512, 64, 8, 1) if n * width <= MAX_VARIABLES or n == 1)
-
-
-@functools.lru_cache(maxsize=32)
-def _insert_sql(table: str, columns: str, width: int, rows: int) -> str:
-    one = "(" + ", ".join("?" * width) + ")"
-    return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([one] * rows)
 
 
 def _aiosqlite() -> Any:
@@ -64,21 +52,6 @@ class _Conn:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._db.executemany(sql, rows)
 
-    async def insert(self, table: str, columns: str, flat: Sequence[Any]) -> None:
-        # Many rows per INSERT cost far less per row than one statement per row. The
-        # statements come in a few fixed sizes, so SQLite prepares each size once.
-        width = columns.count(",") + 1
-        start, end = 0, len(flat)
-        for per in _chunk_sizes(width):
-            step = per * width
-            count = (end - start) // step
-            if count:
-                await self._db.executemany(
-                    _insert_sql(table, columns, width, per),
-                    [flat[i:i + step] for i in range(start, start + count * step, step)],
-                )
-                start += count * step
-
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return list(await self._db.execute_fetchall(sql, args))
 
@@ -93,17 +66,46 @@ class SQLiteStore(HistoryStore):
         self.path = path
         self._db: aiosqlite.Connection | None = None
         self._lock: asyncio.Lock | None = None
+        self._opening: asyncio.Lock | None = None
+        self._appender: Appender | None = None
 
     async def connect(self) -> None:
-        aiosqlite = _aiosqlite()
+        _aiosqlite()  # a missing extra is reported now, not at the first query
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(self.path, isolation_level=None)
+        except OSError as exc:
+            raise self._cannot_open(exc) from exc
+        self._lock = asyncio.Lock()
+        self._opening = asyncio.Lock()
+        try:
+            self._appender = appender_for(self.path)
+        except sqlite3.Error:  # aiosqlite says what is wrong, or copes (a busy file)
+            self._appender = None
+            await self._database()
+
+    def _cannot_open(self, exc: BaseException) -> HistoryError:
+        return HistoryError(
+            f"cannot open the history database {str(self.path)!r}: {exc}; check that "
+            "its directory is writable, or set history.url to another file"
+        )
+
+    async def _database(self) -> aiosqlite.Connection:
+        """The aiosqlite connection, opened on first use."""
+        if self._db is not None:
+            return self._db
+        if self._opening is None:
+            raise HistoryError(f"{self!r} is not connected; use `async with store:` first")
+        async with self._opening:
+            if self._db is None:
+                self._db = await self._open_database()
+        return self._db
+
+    async def _open_database(self) -> aiosqlite.Connection:
+        module = _aiosqlite()
+        try:
+            db: aiosqlite.Connection = await module.connect(self.path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise HistoryError(
-                f"cannot open the history database {str(self.path)!r}: {exc}; check that "
-                "its directory is writable, or set history.url to another file"
-            ) from exc
+            raise self._cannot_open(exc) from exc
         try:
             await db.executescript(
                 f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; "
@@ -114,22 +116,45 @@ class SQLiteStore(HistoryStore):
             raise HistoryError(
                 f"{str(self.path)!r} cannot be used as a history database: {exc}"
             ) from exc
-        self._db = db
-        self._lock = asyncio.Lock()
+        return db
 
     async def close(self) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            await db.close()
+        appender, self._appender = self._appender, None
+        try:
+            if appender is not None and appender.written >= CHECKPOINT_BYTES:
+                appender.written = 0
+                await self.fetch("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db, self._db = self._db, None
+            self._lock = self._opening = None
+            if db is not None:
+                await db.close()
 
-    def _connected(self) -> tuple[aiosqlite.Connection, asyncio.Lock]:
-        if self._db is None or self._lock is None:
+    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
+        appender = self._appender
+        if appender is not None:
+            rows = appender.write(statements)
+            if rows is not None:
+                return rows
+        return await super()._write(statements)
+
+    async def schema_version(self) -> int:
+        appender = self._appender
+        if appender is not None:
+            rows = appender.read("SELECT version FROM schema_version")
+            if rows is not None:
+                return int(rows[0][0]) if rows else 0
+        return await super().schema_version()
+
+    def _lock_or_fail(self) -> asyncio.Lock:
+        if self._lock is None:
             raise HistoryError(f"{self!r} is not connected; use `async with store:` first")
-        return self._db, self._lock
+        return self._lock
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Conn]:
-        db, lock = self._connected()
+        lock = self._lock_or_fail()
+        db = await self._database()
         async with lock:
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -144,6 +169,7 @@ class SQLiteStore(HistoryStore):
         return self.transaction()
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        db, lock = self._connected()
+        lock = self._lock_or_fail()
+        db = await self._database()
         async with lock:
             return list(await db.execute_fetchall(sql, args))

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import json
+import logging
 import time
 import urllib.parse
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 from .._core._exceptions import ConfigError
 from ._errors import HistoryError, RunNotFoundError
+from ._packing import Transition, unpack
 from ._records import (
     FlowRunDetail,
     FlowRunRecord,
@@ -35,6 +38,8 @@ from ._records import (
     to_datetime,
 )
 from ._schema import LATEST_VERSION, MIGRATIONS, Dialect
+
+logger = logging.getLogger("asyncflow.history")
 
 #: Where history goes when it is switched on without a URL.
 DEFAULT_URL = "sqlite:///~/.asyncflow/history.db"
@@ -49,10 +54,6 @@ class Connection(Protocol):
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> None: ...
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
-
-    async def insert(self, table: str, columns: str, flat: Sequence[Any]) -> None:
-        """Insert many rows given one after the other in ``flat`` (as many values per row
-        as ``columns``, a comma-separated column list, names)."""
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
 
@@ -113,40 +114,67 @@ _RUN_COLUMNS = (
     "id, flow_run_id, flow_name, state, message, parameters, started_at, ended_at, "
     "updated_at, task_count"
 )
-#: The upper id bound of a run still being recorded.
-_NO_END = 2**62
-_IN_RUN = "id > ? AND id <= ? AND flow_run = ?"
-_SHORT_COLUMNS = "flow_run, task, map_index, at, old_state, new_state, message, run_count"
-_FULL_COLUMNS = _SHORT_COLUMNS + ", task_run_id, result_location, result_json, error"
-#: Consecutive transitions to insert: ``(full, values of each row one after the other)``.
-Segment = tuple[bool, list[Any]]
-_TRANSITIONS = (
-    "SELECT id, task, map_index, at, old_state, new_state, message, run_count, "
-    f"result_location, result_json, error FROM transitions WHERE {_IN_RUN}"
-)
-#: The latest transition of each task run of one flow run.
-_LATEST = (
-    f"SELECT MAX(id) FROM transitions WHERE {_IN_RUN} AND task IS NOT NULL "
-    "GROUP BY task, map_index"
-)
-_TASK_RUN_SUMMARY = f"""
-SELECT s.task, s.map_index, s.task_run_id, l.new_state, l.message, s.max_run_count, l.at,
-       s.started_at, res.result_location, res.result_json, err.error
-FROM (SELECT task, map_index, MAX(id) AS last_id, MAX(task_run_id) AS task_run_id,
-             MIN(CASE WHEN new_state = 'Running' THEN at END) AS started_at,
-             MAX(CASE WHEN result_location IS NOT NULL OR result_json IS NOT NULL
-                      THEN id END) AS result_id,
-             MAX(CASE WHEN error IS NOT NULL THEN id END) AS error_id,
-             MAX(run_count) AS max_run_count
-      FROM transitions
-      WHERE {_IN_RUN} AND task IS NOT NULL {{task_filter}}
-      GROUP BY task, map_index) s
-JOIN transitions l ON l.id = s.last_id
-LEFT JOIN transitions res ON res.id = s.result_id
-LEFT JOIN transitions err ON err.id = s.error_id
-{{state_filter}}
-ORDER BY s.task, s.map_index
-"""
+#: Batches per INSERT statement (SQLite allows 32766 bound values in one).
+_ROWS_PER_INSERT = 1000
+#: How many runs' decoded transitions a store keeps, for pages that read a run often.
+_TIMELINE_CACHE = 4
+
+
+class _Timeline:
+    """A flow run's transitions read so far; later reads fetch only newer batches."""
+
+    __slots__ = ("next_seq", "transitions")
+
+    def __init__(self) -> None:
+        self.transitions: list[Transition] = []
+        self.next_seq = 1
+
+
+class _TaskRunSummary:
+    """What a task run's transitions add up to (see ``HistoryStore.task_runs``)."""
+
+    __slots__ = ("error", "last", "result", "run_count", "started_at", "task_run_id")
+
+    def __init__(self, first: Transition) -> None:
+        self.last = first
+        self.task_run_id: str | None = None
+        self.started_at: float | None = None
+        self.result: Transition | None = None
+        self.error: str | None = None
+        self.run_count = 0
+
+    def add(self, t: Transition) -> None:
+        self.last = t
+        if t.task_run_id is not None:
+            self.task_run_id = t.task_run_id
+        if self.started_at is None and t.new_state == "Running":
+            self.started_at = t.at
+        if t.result_location is not None or t.result_json is not None:
+            self.result = t
+        if t.error is not None:
+            self.error = t.error
+        if t.run_count > self.run_count:
+            self.run_count = t.run_count
+
+
+def write_statements(
+    batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]]
+) -> list[tuple[str, Sequence[Any]]]:
+    """The statements that record packed batches and flow run updates (see
+    ``HistoryStore.write_batch``)."""
+    statements: list[tuple[str, Sequence[Any]]] = []
+    for start in range(0, len(batches), _ROWS_PER_INSERT):
+        chunk = batches[start:start + _ROWS_PER_INSERT]
+        statements.append((
+            "INSERT INTO transition_batches (flow_run, first_seq, transition_count, data) "
+            "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk)),
+            [value for row in chunk for value in row],
+        ))
+    statements.extend(
+        ("UPDATE flow_runs SET state = ?, message = ?, updated_at = ? WHERE id = ?", update)
+        for update in flow_runs
+    )
+    return statements
 
 
 def _run_record(row: Row) -> FlowRunRecord:
@@ -164,16 +192,13 @@ def _run_record(row: Row) -> FlowRunRecord:
     )
 
 
-def _map_index(value: Any) -> int | None:
-    return None if value is None or value < 0 else int(value)
-
-
-def _transition_record(row: Row) -> TransitionRecord:
+def _transition_record(t: Transition) -> TransitionRecord:
     return TransitionRecord(
-        id=int(row[0]), task=row[1], map_index=_map_index(row[2]),
-        at=to_datetime(row[3]),  # type: ignore[arg-type]
-        old_state=row[4], new_state=row[5], message=row[6], run_count=int(row[7]),
-        result_location=row[8], result_json=row[9], error=row[10],
+        id=t.seq, task=t.task, map_index=t.map_index,
+        at=to_datetime(t.at),  # type: ignore[arg-type]
+        old_state=t.old_state, new_state=t.new_state, message=t.message,
+        run_count=int(t.run_count), result_location=t.result_location,
+        result_json=t.result_json, error=t.error,
     )
 
 
@@ -206,16 +231,26 @@ def task_names(graph: dict[str, Any]) -> list[tuple[str, str]]:
     return [(str(t[0]), str(t[1])) for t in graph.get("tasks", ())]
 
 
-def _task_run_record(row: Row, names: list[tuple[str, str]]) -> TaskRunRecord:
-    task = int(row[0])
+def _task_run_record(
+    key: tuple[int, int | None], summary: _TaskRunSummary, names: list[tuple[str, str]]
+) -> TaskRunRecord:
+    task, map_index = key
     slug, name = names[task] if 0 <= task < len(names) else (f"task-{task}", f"task {task}")
+    last, result = summary.last, summary.result
     return TaskRunRecord(
-        task=task, task_name=name, task_slug=slug, map_index=_map_index(row[1]),
-        task_run_id=row[2], state=row[3], message=row[4], run_count=int(row[5] or 0),
-        updated_at=to_datetime(row[6]),  # type: ignore[arg-type]
-        started_at=to_datetime(row[7]), result_location=row[8], result_json=row[9],
-        error=row[10],
+        task=task, task_name=name, task_slug=slug, map_index=map_index,
+        task_run_id=summary.task_run_id, state=last.new_state, message=last.message,
+        run_count=summary.run_count,
+        updated_at=to_datetime(last.at),  # type: ignore[arg-type]
+        started_at=to_datetime(summary.started_at),
+        result_location=result.result_location if result is not None else None,
+        result_json=result.result_json if result is not None else None,
+        error=summary.error,
     )
+
+
+def _order(key: tuple[int, int | None]) -> tuple[int, int]:
+    return key[0], -1 if key[1] is None else key[1]
 
 
 class HistoryStore(ABC):
@@ -226,6 +261,7 @@ class HistoryStore(ABC):
     def __init__(self, url: str) -> None:
         self.url = url
         self._graphs: dict[int, dict[str, Any]] = {}  # recorded graphs never change
+        self._timelines: dict[int, _Timeline] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {display_url(self.url)}>"
@@ -316,52 +352,42 @@ class HistoryStore(ABC):
         graph: str | None,
     ) -> int:
         """Insert a flow run; its database id."""
-        # Every transition of this run will have an id above the largest one now.
-        rows = await self.fetch(
+        rows = await self._write([(
             "INSERT INTO flow_runs (flow_run_id, flow_name, state, parameters, started_at, "
-            "updated_at, task_count, graph, first_transition) "
-            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(MAX(id), 0) FROM transitions RETURNING id",
+            "updated_at, task_count, graph) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (flow_run_id, flow_name, state, parameters, started_at, started_at, task_count,
              graph),
-        )
+        )])
         return int(rows[0][0])
 
     async def write_batch(
-        self, segments: Sequence[Segment], flow_runs: Sequence[Sequence[Any]]
+        self, batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]]
     ) -> None:
-        """Record one batch of transitions in one transaction, in the order given.
-
-        Each segment is ``(full, values)``: the values of consecutive rows one after the
-        other. Short rows (``full`` false) are the common transitions, with no task run
-        id, result or error: ``flow_run, task, map_index, at, old_state, new_state,
-        message, run_count``. Full rows add ``task_run_id, result_location, result_json,
-        error``. ``flow_runs`` are updates ``(state, message, updated_at, id)``.
-        """
-        async with self.transaction() as conn:
-            for full, values in segments:
-                if values:
-                    await conn.insert(
-                        "transitions", _FULL_COLUMNS if full else _SHORT_COLUMNS, values
-                    )
-            for update in flow_runs:
-                await conn.execute(
-                    "UPDATE flow_runs SET state = ?, message = ?, updated_at = ? WHERE id = ?",
-                    update,
-                )
+        """Record transitions in one transaction: ``batches`` are rows ``(flow_run,
+        first_seq, transition_count, data)`` packed by :func:`._packing.pack`,
+        ``flow_runs`` updates ``(state, message, updated_at, id)``."""
+        await self._write(write_statements(batches, flow_runs))
 
     async def finish_flow_run(
         self, run: int, *, state: str, message: str | None, ended_at: float,
         dag_svg: str | None,
     ) -> None:
-        await self.fetch(
+        await self._write([(
             "UPDATE flow_runs SET state = ?, message = ?, ended_at = ?, updated_at = ?, "
-            "dag_svg = COALESCE(?, dag_svg), "
-            "last_transition = (SELECT COALESCE(MAX(id), 0) FROM transitions) WHERE id = ?",
+            "dag_svg = COALESCE(?, dag_svg) WHERE id = ?",
             (state, message, ended_at, max(ended_at, time.time()), dag_svg, run),
-        )
+        )])
 
     async def set_dag_svg(self, run: int, svg: str) -> None:
-        await self.fetch("UPDATE flow_runs SET dag_svg = ? WHERE id = ?", (svg, run))
+        await self._write([("UPDATE flow_runs SET dag_svg = ? WHERE id = ?", (svg, run))])
+
+    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
+        """Run the statements of a recording in one transaction; the last one's rows."""
+        rows: list[Row] = []
+        async with self.transaction() as conn:
+            for sql, args in statements:
+                rows = await conn.fetch(sql, args)
+        return rows
 
     # ---- queries ------------------------------------------------------------------
     @staticmethod
@@ -439,30 +465,49 @@ class HistoryStore(ABC):
         return _run_record(rows[0])
 
     async def last_transition_id(self, run: int) -> int:
-        """The id of a flow run's latest transition (0 if it has none yet).
+        """The number of a flow run's latest recorded transition (0 if it has none yet).
 
         A live view reads this first, then the run's state: any transition written in
-        between is then also among those after this id.
+        between is then also among those after this number.
         """
-        first, last = await self._bounds(run)
         rows = await self.fetch(
-            f"SELECT MAX(id) FROM transitions WHERE {_IN_RUN}", (first, last, run)
+            "SELECT MAX(first_seq + transition_count - 1) FROM transition_batches "
+            "WHERE flow_run = ?",
+            (run,),
         )
         return int(rows[0][0] or 0)
 
     async def is_finished(self, run: int) -> bool:
         """Whether a flow run has been recorded to its end."""
-        return (await self._bounds(run))[1] != _NO_END
+        rows = await self.fetch("SELECT ended_at FROM flow_runs WHERE id = ?", (run,))
+        return bool(rows) and rows[0][0] is not None
 
-    async def _bounds(self, run: int) -> tuple[int, int]:
-        """The id range ``(first, last]`` that holds a flow run's transitions."""
+    async def _timeline(self, run: int) -> list[Transition]:
+        """All of a flow run's transitions recorded so far, in order.
+
+        Decoded batches are kept for the last few runs read, and a later call fetches
+        only the batches written since, so a page of a big run does not decode it again.
+        """
+        timeline = self._timelines.pop(run, None) or _Timeline()
+        self._timelines[run] = timeline  # now the most recently used
+        while len(self._timelines) > _TIMELINE_CACHE:
+            self._timelines.pop(next(iter(self._timelines)))
         rows = await self.fetch(
-            "SELECT first_transition, last_transition FROM flow_runs WHERE id = ?", (run,)
+            "SELECT first_seq, transition_count, data FROM transition_batches "
+            "WHERE flow_run = ? AND first_seq >= ? ORDER BY first_seq",
+            (run, timeline.next_seq),
         )
-        if not rows:
-            return 0, 0
-        first, last = rows[0]
-        return int(first), (_NO_END if last is None else int(last))
+        for first_seq, n, data in rows:
+            first_seq, n = int(first_seq), int(n)
+            if first_seq != timeline.next_seq:  # only a damaged database has a gap
+                logger.warning("history: flow run %s lacks transitions %d to %d",
+                               run, timeline.next_seq, first_seq - 1)
+            try:
+                timeline.transitions.extend(unpack(first_seq, n, data))
+            except HistoryError as exc:
+                logger.warning("history: flow run %s: %s", run, exc)
+            timeline.next_seq = first_seq + n
+        return timeline.transitions
 
     async def graph(self, run: int) -> tuple[dict[str, Any], str | None]:
         """The task graph recorded with a flow run, and its DAG picture if one was drawn."""
@@ -488,6 +533,20 @@ class HistoryStore(ABC):
             graph = self._decode_graph(run, rows[0][0] if rows else None)
         return task_names(graph)
 
+    async def _summaries(self, run: int) -> dict[tuple[int, int | None], _TaskRunSummary]:
+        """Each task run of a flow run, by ``(task, map_index)``, in the flow's order."""
+        summaries: dict[tuple[int, int | None], _TaskRunSummary] = {}
+        for t in await self._timeline(run):
+            task = t.task
+            if task is None:
+                continue
+            key = (task, t.map_index)
+            summary = summaries.get(key)
+            if summary is None:
+                summary = summaries[key] = _TaskRunSummary(t)
+            summary.add(t)
+        return dict(sorted(summaries.items(), key=lambda item: _order(item[0])))
+
     async def task_runs(
         self,
         run: int,
@@ -499,23 +558,17 @@ class HistoryStore(ABC):
         offset: int = 0,
     ) -> list[TaskRunRecord]:
         """A flow run's task runs in the flow's order, each with its latest state."""
-        first, last = await self._bounds(run)
-        args: list[Any] = [first, last, run]
-        task_filter = ""
+        summaries = await self._summaries(run)
+        items = list(summaries.items())
         if task is not None:
-            task_filter = "AND task = ? AND map_index = ?"
-            args.extend((task, -1 if map_index is None else map_index))
-        state_filter = ""
+            one = summaries.get((task, map_index))
+            items = [((task, map_index), one)] if one is not None else []
         if state:
-            state_filter = "WHERE l.new_state = ?"
-            args.append(state)
-        sql = _TASK_RUN_SUMMARY.format(task_filter=task_filter, state_filter=state_filter)
+            items = [(key, s) for key, s in items if s.last.new_state == state]
         if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args.extend((int(limit), int(offset)))
-        rows = await self.fetch(sql, args)
+            items = items[int(offset):int(offset) + int(limit)]
         names = await self.task_names(run)
-        return [_task_run_record(r, names) for r in rows]
+        return [_task_run_record(key, s, names) for key, s in items]
 
     async def count_task_runs(self, run: int, *, state: str | None = None) -> int:
         counts = await self.state_counts(run)
@@ -523,13 +576,11 @@ class HistoryStore(ABC):
 
     async def state_counts(self, run: int) -> dict[str, int]:
         """How many of a flow run's task runs are in each state now."""
-        first, last = await self._bounds(run)
-        rows = await self.fetch(
-            f"SELECT new_state, COUNT(*) FROM transitions WHERE id IN ({_LATEST}) "
-            "GROUP BY new_state ORDER BY new_state",
-            (first, last, run),
-        )
-        return {r[0]: int(r[1]) for r in rows}
+        counts: dict[str, int] = {}
+        for summary in (await self._summaries(run)).values():
+            name = summary.last.new_state
+            counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
 
     async def get_task_run(
         self, run: int, task: int, map_index: int | None = None
@@ -555,25 +606,19 @@ class HistoryStore(ABC):
         after: int = 0,
         limit: int | None = None,
     ) -> list[TransitionRecord]:
-        """Transitions of a flow run in the order they happened (ids after ``after``).
+        """Transitions of a flow run in the order they happened (numbered after ``after``).
 
         Those of one task run with ``task`` (and ``map_index``), the flow's own with
         ``flow_only``, else all of them.
         """
-        first, last = await self._bounds(run)
-        sql = _TRANSITIONS
-        args: list[Any] = [max(first, after), last, run]
+        found: Iterable[Transition] = (await self._timeline(run))[max(after, 0):]
         if task is not None:
-            sql += " AND task = ? AND map_index = ?"
-            args.extend((task, -1 if map_index is None else map_index))
+            found = (t for t in found if t.task == task and t.map_index == map_index)
         elif flow_only:
-            sql += " AND task IS NULL"
-        sql += " ORDER BY id"
+            found = (t for t in found if t.task is None)
         if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        rows = await self.fetch(sql, args)
-        return [_transition_record(r) for r in rows]
+            found = itertools.islice(found, int(limit))
+        return [_transition_record(t) for t in found]
 
     async def get_run_detail(self, run: int | str, *, transitions: bool = False) -> FlowRunDetail:
         """A flow run with every task run (and, with ``transitions``, each one's timeline)."""
@@ -613,31 +658,29 @@ class HistoryStore(ABC):
             raise ValueError(f"keep_last must be 0 or more, not {keep_last}")
         flow_clause = " AND flow_name = ?" if flow else ""
         flow_args: list[Any] = [flow] if flow else []
-        columns = "id, first_transition, last_transition"
-        doomed: dict[int, tuple[int, int]] = {}
         found: list[Row] = []
         if older_than is not None:
             cutoff = time.time() - older_than.total_seconds()
             found += await self.fetch(
-                f"SELECT {columns} FROM flow_runs WHERE started_at < ?{flow_clause}",
+                f"SELECT id FROM flow_runs WHERE started_at < ?{flow_clause}",
                 (cutoff, *flow_args),
             )
         if keep_last is not None:
             found += await self.fetch(
-                f"SELECT {columns} FROM flow_runs WHERE ended_at IS NOT NULL{flow_clause} "
+                f"SELECT id FROM flow_runs WHERE ended_at IS NOT NULL{flow_clause} "
                 f"AND id NOT IN (SELECT id FROM flow_runs WHERE ended_at IS NOT NULL"
                 f"{flow_clause} ORDER BY started_at DESC, id DESC LIMIT ?)",
                 (*flow_args, *flow_args, int(keep_last)),
             )
-        for pk, first, last in found:
-            doomed[int(pk)] = (int(first), _NO_END if last is None else int(last))
+        doomed = sorted({int(row[0]) for row in found})
         if doomed:
             async with self.transaction() as conn:
                 await conn.executemany(
-                    "DELETE FROM transitions WHERE id > ? AND id <= ? AND flow_run = ?",
-                    [(first, last, pk) for pk, (first, last) in doomed.items()],
+                    "DELETE FROM transition_batches WHERE flow_run = ?", [(pk,) for pk in doomed]
                 )
                 await conn.executemany(
                     "DELETE FROM flow_runs WHERE id = ?", [(pk,) for pk in doomed]
                 )
+            for pk in doomed:
+                self._timelines.pop(pk, None)
         return len(doomed)
