@@ -253,3 +253,20 @@ async def test_observers_see_every_transition_and_are_opened_and_closed() -> Non
     assert lifecycle == ["open watched", "close"]
     assert seen == [("watched", "Scheduled", "Running"), ("add", "Pending", "Running"),
                     ("add", "Running", "Success"), ("watched", "Running", "Success")]
+
+
+async def test_an_observer_may_offer_a_plain_function_to_call_instead() -> None:
+    called: list[str] = []
+
+    class Watcher:
+        def __call__(self, obj: Any, old: Any, new: Any) -> None:
+            called.append("__call__")
+
+        def observe(self, obj: Any, old: Any, new: Any) -> None:
+            called.append(f"observe {type(new).__name__}")
+
+    with Flow("watched") as flow:
+        add(1)
+    await flow.run(observers=[Watcher()])
+    assert called == ["observe Running", "observe Running", "observe Success",
+                      "observe Success"]
