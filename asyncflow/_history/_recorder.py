@@ -62,7 +62,11 @@ _now = time.time
 _get_task_run = task_run_var.get
 _get_flow_run = flow_run_var.get
 
-Entry = tuple[float, Any, Any, Any, State, State]
+#: The buffer holds each transition as ``WIDTH`` consecutive items: time, object, task
+#: run context, flow run context, old state, new state. One flat list, rather than a
+#: tuple per transition, leaves the garbage collector nothing to track per transition,
+#: and its columns are slices (``buffer[k::WIDTH]``).
+WIDTH = 6
 Rows = list[tuple[Any, ...]]
 #: One packed batch of a flow run's transitions: ``(flow run, first_seq, count, data)``.
 Batch = tuple[int, int, int, str]
@@ -172,7 +176,8 @@ class Recorder:
         self.batch_size = batch_size
         self.draw_max_tasks = draw_max_tasks
         self.draw_timeout = draw_timeout
-        self._buffer: list[Entry] = []
+        self._buffer: list[Any] = []
+        self._observe: Callable[[Any, State, State], None] | None = None
         self._runs: dict[FlowRunContext, _Run] = {}
         self._open = 0
         self._connected = False
@@ -191,7 +196,21 @@ class Recorder:
 
     # ---- the observer: called for every transition, must stay cheap ------------------
     def __call__(self, obj: Any, old: State, new: State) -> None:
-        self._buffer.append((_now(), obj, _get_task_run(), _get_flow_run(), old, new))
+        self.observe(obj, old, new)
+
+    @property
+    def observe(self) -> Callable[[Any, State, State], None]:
+        """What the engine calls for each transition: a function with everything it
+        uses bound in advance (the buffer is only ever emptied in place, never replaced)."""
+        observe = self._observe
+        if observe is None:
+            extend = self._buffer.extend
+
+            def observe(obj: Any, old: State, new: State) -> None:
+                extend((_now(), obj, _get_task_run(), _get_flow_run(), old, new))
+
+            self._observe = observe
+        return observe
 
     # ---- around a run --------------------------------------------------------------
     async def open(self) -> None:
@@ -314,7 +333,7 @@ class Recorder:
                 await self._in_flight
         finally:
             self._in_flight = None
-            self._buffer = []
+            self._buffer.clear()
             self._packed, self._packed_flow_runs = [], []
             self._wake = self._lock = None
             if self._connected:
@@ -340,7 +359,7 @@ class Recorder:
         tick = min(self.flush_interval, _SIZE_CHECK_INTERVAL)
         while not self._closing:
             due = clock() + self.flush_interval
-            while not self._closing and len(self._buffer) < self.batch_size:
+            while not self._closing and len(self._buffer) < self.batch_size * WIDTH:
                 left = due - clock()
                 if left <= 0:
                     break
@@ -358,19 +377,21 @@ class Recorder:
 
     def _pack_buffer(self) -> None:
         """Pack the buffer into rows, ``batch_size`` transitions per row at most."""
-        pending = self._buffer
-        if not pending:
+        buffer = self._buffer
+        if not buffer:
             return
-        self._buffer = []
+        pending = buffer[:]
+        buffer.clear()
         if not self._connected:
             return
-        size = max(self.batch_size, 1)
+        size = max(self.batch_size, 1) * WIDTH
         for start in range(0, len(pending), size):
             batch = pending[start:start + size]
             try:
                 rows, flow_runs = self._rows(batch)
             except Exception:
-                logger.exception("history: could not pack %d transitions", len(batch))
+                logger.exception("history: could not pack %d transitions",
+                                 len(batch) // WIDTH)
                 continue
             self._packed += rows
             self._packed_flow_runs += flow_runs
@@ -394,16 +415,16 @@ class Recorder:
                     sum(row[2] for row in rows), display_url(self.url), exc,
                 )
 
-    def _rows(self, batch: list[Entry]) -> tuple[list[Batch], Rows]:
-        """The batch as rows for ``HistoryStore.write_batch``: one packed row per flow run
-        (see :mod:`._packing`), and the flow runs' state updates."""
-        fctxs = [entry[3] for entry in batch]
+    def _rows(self, batch: list[Any]) -> tuple[list[Batch], Rows]:
+        """A slice of the buffer as rows for ``HistoryStore.write_batch``: one packed row
+        per flow run (see :mod:`._packing`), and the flow runs' state updates."""
+        fctxs = batch[3::WIDTH]
         if fctxs.count(fctxs[0]) == len(fctxs):  # the usual case: one run recording
-            groups: list[tuple[Any, list[Entry]]] = [(fctxs[0], batch)]
+            groups: list[tuple[Any, list[Any]]] = [(fctxs[0], batch)]
         else:
-            by_run: dict[Any, list[Entry]] = {}
-            for entry in batch:
-                by_run.setdefault(entry[3], []).append(entry)
+            by_run: dict[Any, list[Any]] = {}
+            for i, fctx in enumerate(fctxs):
+                by_run.setdefault(fctx, []).extend(batch[i * WIDTH:(i + 1) * WIDTH])
             groups = list(by_run.items())
         rows: list[Batch] = []
         flow_updates: Rows = []
@@ -414,12 +435,13 @@ class Recorder:
         return rows, flow_updates
 
     @staticmethod
-    def _pack_run(run: _Run, entries: list[Entry], flow_updates: Rows) -> Batch:
+    def _pack_run(run: _Run, entries: list[Any], flow_updates: Rows) -> Batch:
         """One run's transitions packed into one row, column by column: the per-transition
         work is done by ``map`` and friends, and Python loops only visit the rare
         transitions that carry a result, an error, a task run id or the flow's state."""
         assert run.pk is not None
-        ats, objs, tctxs, _, olds, news = zip(*entries, strict=True)
+        ats, objs, tctxs = entries[0::WIDTH], entries[1::WIDTH], entries[2::WIDTH]
+        olds, news = entries[4::WIDTH], entries[5::WIDTH]
         n = len(ats)
         tasks: list[Any] = list(map(run.positions.get, objs))
         map_indexes: list[int | None]
