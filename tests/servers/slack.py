@@ -198,6 +198,12 @@ class FakeSlackProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._port: int | None = None
 
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("FakeSlackProcess is not running; use `async with`")
+        return self._process.pid
+
     def url(self, path: str = HOOK_PATH) -> str:
         if self._port is None:
             raise RuntimeError("FakeSlackProcess is not running; use `async with`")
