@@ -138,13 +138,13 @@ class SQLiteStore(HistoryStore):
                 return rows
         return await super()._write(statements)
 
-    async def schema_version(self) -> int:
+    async def read_small(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         appender = self._appender
         if appender is not None:
-            rows = appender.read("SELECT version FROM schema_version")
+            rows = appender.read(sql, args)
             if rows is not None:
-                return int(rows[0][0]) if rows else 0
-        return await super().schema_version()
+                return rows
+        return await self.fetch(sql, args)
 
     def _lock_or_fail(self) -> asyncio.Lock:
         if self._lock is None:

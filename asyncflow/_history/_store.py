@@ -307,6 +307,7 @@ class HistoryStore(ABC):
         except Exception:  # no schema_version table yet
             current = -1
         if current == LATEST_VERSION:
+            await self._check_layout()
             return current
         async with self.migration() as conn:
             await conn.execute(
@@ -335,8 +336,24 @@ class HistoryStore(ABC):
                 version = migration.version
         return version
 
+    async def _check_layout(self) -> None:
+        """Refuse a file from before the schema was first released (version 1 already,
+        but one row per transition), with the fix, rather than fail at every write."""
+        try:
+            await self.read_small("SELECT 1 FROM transition_batches LIMIT 1")
+        except Exception as exc:
+            raise HistoryError(
+                f"the history database {display_url(self.url)} has an older layout, from "
+                f"a development version of asyncflow ({exc}); move it aside, or set "
+                "history.url to a new database"
+            ) from None
+
+    async def read_small(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        """The rows of a query known to be quick (a store may run it without waiting)."""
+        return await self.fetch(sql, args)
+
     async def schema_version(self) -> int:
-        rows = await self.fetch("SELECT version FROM schema_version")
+        rows = await self.read_small("SELECT version FROM schema_version")
         return int(rows[0][0]) if rows else 0
 
     # ---- recording ----------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from asyncflow import Flow, history as history_api, task
 from asyncflow._history import _appender
 from asyncflow._history._appender import Appender, appender_for
+from asyncflow._history._errors import HistoryError
 from asyncflow._history._sqlite import SQLiteStore
 from asyncflow._history._store import store_for
 
@@ -117,3 +118,27 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     path.write_text("not a database, " * 100)
     with pytest.raises(sqlite3.DatabaseError):
         Appender(path)
+
+
+async def test_a_file_with_the_layout_before_release_is_refused_with_the_fix(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.executescript(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version VALUES (1);"
+            "CREATE TABLE flow_runs (id INTEGER PRIMARY KEY, first_transition INTEGER NOT NULL);"
+            "CREATE TABLE transitions (id INTEGER PRIMARY KEY, flow_run INTEGER NOT NULL);"
+        )
+    finally:
+        conn.close()
+    url = f"sqlite:///{db_path}"
+    with pytest.raises(HistoryError, match=r"older layout.*move it aside, or set history\.url"):
+        async with history_api.connect(url):
+            pass
+    with Flow("one") as flow:
+        step(1)
+    state = await flow.run(history=url)  # the run goes on, unrecorded, and says why
+    assert state.is_successful()
+    assert "older layout" in caplog.text
