@@ -1,7 +1,7 @@
 """The recorder: an engine observer that writes every transition to the history database.
 
 The engine calls the recorder (a sync observer) on the event loop for every transition of
-every task and of the flow. That call only appends a tuple to a buffer: no I/O, no await.
+every task and of the flow. That call only appends to a buffer: no I/O, no await.
 A writer task, started by :meth:`Recorder.open` and stopped by the last
 :meth:`Recorder.close`, packs the buffer every ``flush_interval`` seconds, or as soon as
 ``batch_size`` transitions are waiting, into one row per run and ``batch_size``
