@@ -177,9 +177,18 @@ def unpack(first_seq: int, count: int, data: str) -> list[Transition]:
         raise HistoryError(
             f"a stored batch of transitions (from number {first_seq}) is damaged: {exc}"
         ) from exc
-    none4 = [None, None, None, None]
-    return [
-        Transition(first_seq + i, tasks[i], map_indexes[i], times[i], olds[i], news[i],
-                   messages[i], run_counts[i], *extras.get(i, none4))
-        for i in range(count)
-    ]
+    run_ids: list[Any] = [None] * count
+    locations: list[Any] = [None] * count
+    json_texts: list[Any] = [None] * count
+    errors: list[Any] = [None] * count
+    for i, (run_id, location, json_text, error) in extras.items():
+        if 0 <= i < count:
+            run_ids[i], locations[i], json_texts[i], errors[i] = (
+                run_id, location, json_text, error)
+    columns = zip(range(first_seq, first_seq + count), tasks, map_indexes, times, olds, news,
+                  messages, run_counts, run_ids, locations, json_texts, errors, strict=True)
+    return list(map(_new_transition, columns))
+
+
+#: ``Transition`` from a tuple of its fields, without a Python-level call per transition.
+_new_transition = functools.partial(tuple.__new__, Transition)

@@ -121,13 +121,36 @@ _TIMELINE_CACHE = 4
 
 
 class _Timeline:
-    """A flow run's transitions read so far; later reads fetch only newer batches."""
+    """A flow run's transitions read so far, and what they add up to for each task run;
+    later reads fetch and add only newer batches."""
 
-    __slots__ = ("next_seq", "transitions")
+    __slots__ = ("_ordered", "next_seq", "summaries", "transitions")
 
     def __init__(self) -> None:
         self.transitions: list[Transition] = []
         self.next_seq = 1
+        self.summaries: dict[tuple[int, int | None], _TaskRunSummary] = {}
+        self._ordered: list[tuple[tuple[int, int | None], _TaskRunSummary]] | None = None
+
+    def extend(self, transitions: list[Transition]) -> None:
+        self.transitions.extend(transitions)
+        summaries = self.summaries
+        for t in transitions:
+            task = t.task
+            if task is None:  # the flow's own
+                continue
+            key = (task, t.map_index)
+            summary = summaries.get(key)
+            if summary is None:
+                summary = summaries[key] = _TaskRunSummary(t)
+                self._ordered = None
+            summary.add(t)
+
+    def ordered(self) -> list[tuple[tuple[int, int | None], _TaskRunSummary]]:
+        """The task runs in the flow's order (sorted again only when new ones appear)."""
+        if self._ordered is None:
+            self._ordered = sorted(self.summaries.items(), key=lambda item: _order(item[0]))
+        return self._ordered
 
 
 class _TaskRunSummary:
@@ -262,6 +285,7 @@ class HistoryStore(ABC):
         self.url = url
         self._graphs: dict[int, dict[str, Any]] = {}  # recorded graphs never change
         self._timelines: dict[int, _Timeline] = {}
+        self._names: dict[int, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {display_url(self.url)}>"
@@ -499,8 +523,8 @@ class HistoryStore(ABC):
         rows = await self.fetch("SELECT ended_at FROM flow_runs WHERE id = ?", (run,))
         return bool(rows) and rows[0][0] is not None
 
-    async def _timeline(self, run: int) -> list[Transition]:
-        """All of a flow run's transitions recorded so far, in order.
+    async def _timeline(self, run: int) -> _Timeline:
+        """A flow run's transitions recorded so far, in order, and its task runs.
 
         Decoded batches are kept for the last few runs read, and a later call fetches
         only the batches written since, so a page of a big run does not decode it again.
@@ -520,11 +544,11 @@ class HistoryStore(ABC):
                 logger.warning("history: flow run %s lacks transitions %d to %d",
                                run, timeline.next_seq, first_seq - 1)
             try:
-                timeline.transitions.extend(unpack(first_seq, n, data))
+                timeline.extend(unpack(first_seq, n, data))
             except HistoryError as exc:
                 logger.warning("history: flow run %s: %s", run, exc)
             timeline.next_seq = first_seq + n
-        return timeline.transitions
+        return timeline
 
     async def graph(self, run: int) -> tuple[dict[str, Any], str | None]:
         """The task graph recorded with a flow run, and its DAG picture if one was drawn."""
@@ -548,21 +572,12 @@ class HistoryStore(ABC):
         if graph is None:
             rows = await self.fetch("SELECT graph FROM flow_runs WHERE id = ?", (run,))
             graph = self._decode_graph(run, rows[0][0] if rows else None)
-        return task_names(graph)
-
-    async def _summaries(self, run: int) -> dict[tuple[int, int | None], _TaskRunSummary]:
-        """Each task run of a flow run, by ``(task, map_index)``, in the flow's order."""
-        summaries: dict[tuple[int, int | None], _TaskRunSummary] = {}
-        for t in await self._timeline(run):
-            task = t.task
-            if task is None:
-                continue
-            key = (task, t.map_index)
-            summary = summaries.get(key)
-            if summary is None:
-                summary = summaries[key] = _TaskRunSummary(t)
-            summary.add(t)
-        return dict(sorted(summaries.items(), key=lambda item: _order(item[0])))
+        names = self._names.get(run)
+        if names is None or names[0] is not graph:
+            names = self._names[run] = (graph, task_names(graph))
+            if len(self._names) > 16:
+                self._names.pop(next(iter(self._names)))
+        return names[1]
 
     async def task_runs(
         self,
@@ -575,10 +590,10 @@ class HistoryStore(ABC):
         offset: int = 0,
     ) -> list[TaskRunRecord]:
         """A flow run's task runs in the flow's order, each with its latest state."""
-        summaries = await self._summaries(run)
-        items = list(summaries.items())
+        timeline = await self._timeline(run)
+        items = timeline.ordered()
         if task is not None:
-            one = summaries.get((task, map_index))
+            one = timeline.summaries.get((task, map_index))
             items = [((task, map_index), one)] if one is not None else []
         if state:
             items = [(key, s) for key, s in items if s.last.new_state == state]
@@ -594,7 +609,7 @@ class HistoryStore(ABC):
     async def state_counts(self, run: int) -> dict[str, int]:
         """How many of a flow run's task runs are in each state now."""
         counts: dict[str, int] = {}
-        for summary in (await self._summaries(run)).values():
+        for summary in (await self._timeline(run)).summaries.values():
             name = summary.last.new_state
             counts[name] = counts.get(name, 0) + 1
         return dict(sorted(counts.items()))
@@ -628,7 +643,7 @@ class HistoryStore(ABC):
         Those of one task run with ``task`` (and ``map_index``), the flow's own with
         ``flow_only``, else all of them.
         """
-        found: Iterable[Transition] = (await self._timeline(run))[max(after, 0):]
+        found: Iterable[Transition] = (await self._timeline(run)).transitions[max(after, 0):]
         if task is not None:
             found = (t for t in found if t.task == task and t.map_index == map_index)
         elif flow_only:

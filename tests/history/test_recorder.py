@@ -217,6 +217,46 @@ async def test_transitions_are_written_while_the_run_goes_on(history_url: str) -
     assert seen == ["first:Success", "waits:Running", "flow:Running"]
 
 
+async def test_a_store_reading_a_run_twice_sees_what_came_in_between(
+    history_url: str,
+) -> None:
+    recorder = Recorder(history_url, flush_interval=60)
+
+    async with history_api.connect(history_url) as db:
+        mid_run: list[str] = []
+
+        @task
+        async def first() -> int:
+            return 1
+
+        @task
+        async def waits(x: int) -> int:
+            await recorder.flush()
+            run = (await db.list_runs())[0]
+            mid_run.extend(f"{tr.task_name}:{tr.state}" for tr in await db.task_runs(run.id))
+            mid_run.append(str(await db.state_counts(run.id)))
+            return x
+
+        @task
+        async def later(x: int) -> int:
+            return x
+
+        with Flow("live") as flow:
+            later(waits(first()))
+        await flow.run(history=recorder)
+        run = (await db.list_runs())[0]
+        after = [f"{tr.task_name}:{tr.state}" for tr in await db.task_runs(run.id)]
+        counts = await db.state_counts(run.id)
+        timeline = await db.get_task_run(run.id, 1)
+
+    assert mid_run[-1] == "{'Running': 1, 'Success': 1}"
+    assert mid_run[:-1] == ["first:Success", "waits:Running"]
+    assert after == ["first:Success", "waits:Success", "later:Success"]
+    assert counts == {"Success": 3}
+    assert [(t.old_state, t.new_state) for t in timeline.transitions] == [
+        ("Pending", "Running"), ("Running", "Success")]
+
+
 async def test_one_recorder_records_runs_at_the_same_time(history_url: str) -> None:
     recorder = Recorder(history_url)
     both_running = anyio.Event()
