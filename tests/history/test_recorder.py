@@ -28,6 +28,16 @@ async def total(values: list[int]) -> int:
     return sum(values)
 
 
+@task
+async def first() -> int:
+    return 1
+
+
+@task
+async def later(x: int) -> int:
+    return x
+
+
 def _etl() -> Flow:
     with Flow("etl") as flow:
         n = Parameter("n", default=3)
@@ -197,10 +207,6 @@ async def test_transitions_are_written_while_the_run_goes_on(history_url: str) -
     seen: list[str] = []
 
     @task
-    async def first() -> int:
-        return 1
-
-    @task
     async def waits(x: int) -> int:
         await recorder.flush()
         async with history_api.connect(history_url) as db:
@@ -226,19 +232,11 @@ async def test_a_store_reading_a_run_twice_sees_what_came_in_between(
         mid_run: list[str] = []
 
         @task
-        async def first() -> int:
-            return 1
-
-        @task
         async def waits(x: int) -> int:
             await recorder.flush()
             run = (await db.list_runs())[0]
             mid_run.extend(f"{tr.task_name}:{tr.state}" for tr in await db.task_runs(run.id))
             mid_run.append(str(await db.state_counts(run.id)))
-            return x
-
-        @task
-        async def later(x: int) -> int:
             return x
 
         with Flow("live") as flow:
