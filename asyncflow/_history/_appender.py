@@ -15,7 +15,8 @@ it cannot block:
 
 One connection per file and thread, kept open between runs: closing the last connection
 to a database checkpoints it, with an fsync, which would cost every run several
-milliseconds. Each thread keeps at most :data:`MAX_OPEN` of them; a process that forks
+milliseconds. Each reuse checks that the path still names the same file, so a history
+file deleted or replaced meanwhile is opened afresh. Each thread keeps at most :data:`MAX_OPEN` of them; a process that forks
 opens new ones (a SQLite connection must not cross a fork).
 """
 
@@ -38,7 +39,7 @@ CHECKPOINT_BYTES = 8 << 20
 class Appender:
     """A connection that writes now or not at all (see the module's doc)."""
 
-    __slots__ = ("conn", "written")
+    __slots__ = ("conn", "file", "written")
 
     def __init__(self, path: Path) -> None:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -50,6 +51,7 @@ class Appender:
             (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if mode != "wal":
                 raise sqlite3.OperationalError(f"journal mode is {mode}, not wal")
+            self.file = _identity(path)
         except BaseException:
             conn.close()
             raise
@@ -86,6 +88,13 @@ class Appender:
             raise
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file ``path`` names now: a file deleted or replaced since the connection
+    was opened must not go on receiving the history (nobody would ever read it)."""
+    found = os.stat(path)
+    return found.st_dev, found.st_ino
+
+
 class _Open(threading.local):
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -104,8 +113,15 @@ def appender_for(path: Path) -> Appender:
     by_path = _open.by_path
     found = by_path.get(path)
     if found is not None:
-        by_path.move_to_end(path)
-        return found
+        try:
+            same = _identity(path) == found.file
+        except OSError:  # deleted since: start a new file, as a new connection would
+            same = False
+        if same:
+            by_path.move_to_end(path)
+            return found
+        del by_path[path]
+        found.conn.close()
     appender = by_path[path] = Appender(path)
     while len(by_path) > MAX_OPEN:
         _, oldest = by_path.popitem(last=False)

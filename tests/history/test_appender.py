@@ -142,3 +142,15 @@ async def test_a_file_with_the_layout_before_release_is_refused_with_the_fix(
     state = await flow.run(history=url)  # the run goes on, unrecorded, and says why
     assert state.is_successful()
     assert "older layout" in caplog.text
+
+
+async def test_a_history_file_deleted_between_runs_is_created_again(db_path: Path) -> None:
+    with Flow("one") as flow:
+        step(1)
+    url = f"sqlite:///{db_path}"
+    await flow.run(history=url)
+    for suffix in ("", "-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    await flow.run(history=url)
+    runs = await history_api.list_runs(url=url)
+    assert [r.id for r in runs] == [1]  # a new file, holding the second run
