@@ -191,9 +191,13 @@ class Pending(State):
         result: Any = None,
         *,
         cached_inputs: dict[str, Any] | None = None,
-        **kwargs: Any,
+        map_index: int | None = None,
+        run_count: int = 0,
+        context: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message, result, **kwargs)
+        # Spelled out rather than **kwargs: the engine makes one per mapped child.
+        State.__init__(self, message, result, map_index=map_index, run_count=run_count,
+                       context=context)
         self.cached_inputs = cached_inputs
 
 
