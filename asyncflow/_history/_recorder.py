@@ -447,12 +447,12 @@ class Recorder:
         map_indexes: list[int | None]
         if run.has_mapped:
             map_indexes = list(map(_get_map_index, news))
-            context_indexes = list(map(getattr, tctxs, repeat("map_index"), repeat(None)))
-            if map_indexes != context_indexes:  # a state made without its map index?
-                for i in compress(count(), map(is_, map_indexes, repeat(None))):
-                    tctx = tctxs[i]
-                    if tctx is not None and tctx.task is objs[i]:
-                        map_indexes[i] = tctx.map_index
+            # A state without a map index: not a mapped child's, or made without it (by
+            # a handler); the task run's context knows which.
+            for i in compress(count(), map(is_, map_indexes, repeat(None))):
+                tctx = tctxs[i]
+                if tctx is not None and tctx.task is objs[i]:
+                    map_indexes[i] = tctx.map_index
         else:  # a state only has a map index in a mapped child
             map_indexes = [None] * n
         new_types = list(map(type, news))
