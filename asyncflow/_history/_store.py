@@ -283,9 +283,9 @@ class HistoryStore(ABC):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._graphs: dict[int, dict[str, Any]] = {}  # recorded graphs never change
+        #: Recorded graphs never change: each run's graph, decoded, and its task names.
+        self._graphs: dict[int, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
         self._timelines: dict[int, _Timeline] = {}
-        self._names: dict[int, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {display_url(self.url)}>"
@@ -555,29 +555,27 @@ class HistoryStore(ABC):
         rows = await self.fetch("SELECT graph, dag_svg FROM flow_runs WHERE id = ?", (run,))
         if not rows:
             return {}, None
-        return self._decode_graph(run, rows[0][0]), rows[0][1]
+        return self._decoded(run, rows[0][0])[0], rows[0][1]
 
-    def _decode_graph(self, run: int, text: str | None) -> dict[str, Any]:
-        graph = self._graphs.get(run)
-        if graph is None:
+    def _decoded(
+        self, run: int, text: str | None
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        found = self._graphs.get(run)
+        if found is None:
             graph = decode_graph(text)
+            found = (graph, task_names(graph))
             if len(self._graphs) >= 16:
                 self._graphs.pop(next(iter(self._graphs)))
-            self._graphs[run] = graph
-        return graph
+            self._graphs[run] = found
+        return found
 
     async def task_names(self, run: int) -> list[tuple[str, str]]:
         """``(slug, name)`` of each task of a flow run, by position."""
-        graph = self._graphs.get(run)
-        if graph is None:
+        found = self._graphs.get(run)
+        if found is None:
             rows = await self.fetch("SELECT graph FROM flow_runs WHERE id = ?", (run,))
-            graph = self._decode_graph(run, rows[0][0] if rows else None)
-        names = self._names.get(run)
-        if names is None or names[0] is not graph:
-            names = self._names[run] = (graph, task_names(graph))
-            if len(self._names) > 16:
-                self._names.pop(next(iter(self._names)))
-        return names[1]
+            found = self._decoded(run, rows[0][0] if rows else None)
+        return found[1]
 
     async def task_runs(
         self,
