@@ -291,7 +291,7 @@ class FlowRunner:
                 url = "sqlite:///~/.asyncflow/history.db"
             history = url or None
         if isinstance(history, str):
-            from .._history import recorder_for
+            from .._history._recorder import recorder_for
 
             observers.append(recorder_for(history))
         elif history is not None:
