@@ -14,11 +14,13 @@ latest transition, so recording needs no update of a row per transition.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime
 import itertools
 import json
 import logging
+import operator
 import time
 import urllib.parse
 from abc import ABC, abstractmethod
@@ -270,6 +272,9 @@ def _task_run_record(
         result_json=result.result_json if result is not None else None,
         error=summary.error,
     )
+
+
+_seq = operator.attrgetter("seq")
 
 
 def _order(key: tuple[int, int | None]) -> tuple[int, int]:
@@ -641,7 +646,9 @@ class HistoryStore(ABC):
         Those of one task run with ``task`` (and ``map_index``), the flow's own with
         ``flow_only``, else all of them.
         """
-        found: Iterable[Transition] = (await self._timeline(run)).transitions[max(after, 0):]
+        recorded = (await self._timeline(run)).transitions
+        # Numbered from 1 with no gap, unless a damaged batch was skipped: search, not index.
+        found: Iterable[Transition] = recorded[bisect.bisect_right(recorded, after, key=_seq):]
         if task is not None:
             found = (t for t in found if t.task == task and t.map_index == map_index)
         elif flow_only:

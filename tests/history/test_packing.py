@@ -13,6 +13,7 @@ from asyncflow import Flow, history as history_api, task
 from asyncflow._core._states import Failed, Pending, Running, Success
 from asyncflow._history._errors import HistoryError
 from asyncflow._history._packing import Transition, pack, unpack
+from asyncflow.history import Recorder
 
 pytestmark = pytest.mark.anyio
 
@@ -90,3 +91,27 @@ async def test_a_run_with_a_damaged_batch_still_opens(
     assert run.run.state == "Success"  # the flow run's own row is intact
     assert run.task_runs == ()  # what the damaged batches held is left out, and said
     assert "is damaged" in caplog.text
+
+
+async def test_transitions_after_a_number_skip_nothing_when_a_batch_is_damaged(
+    tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    with Flow("three") as flow:
+        step(1)
+        step(2)
+        step(3)
+    await flow.run(history=Recorder(url, batch_size=2))  # 8 transitions, 2 per batch at most
+    conn = sqlite3.connect(tmp_path / "history.db")
+    try:
+        counts = [n for (n,) in conn.execute(
+            "SELECT transition_count FROM transition_batches ORDER BY first_seq")]
+        conn.execute("UPDATE transition_batches SET data = 'not json' WHERE first_seq = 1")
+        conn.commit()
+    finally:
+        conn.close()
+    assert sum(counts) == 8 and max(counts) <= 2
+    lost = counts[0]
+    async with history_api.connect(url) as db:
+        assert [t.id for t in await db.transitions(1)] == list(range(lost + 1, 9))
+        assert [t.id for t in await db.transitions(1, after=5)] == [6, 7, 8]
