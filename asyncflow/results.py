@@ -13,6 +13,7 @@ from ._results._gcs import GCSResult as GCSResult
 from ._results._json import JSONResult as JSONResult, PrefectResult as PrefectResult
 from ._results._local import LocalResult as LocalResult
 from ._results._location import Location as Location
+from ._results._no_result import NoResult as NoResult, NoResultType as NoResultType
 from ._results._s3 import S3Result as S3Result
 from ._results._secret import SecretResult as SecretResult
 
@@ -22,6 +23,8 @@ __all__ = [
     "JSONResult",
     "LocalResult",
     "Location",
+    "NoResult",
+    "NoResultType",
     "PrefectResult",
     "Result",
     "S3Result",

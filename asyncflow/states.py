@@ -20,6 +20,7 @@ from ._core._states import (
     Success as Success,
     TimedOut as TimedOut,
     TriggerFailed as TriggerFailed,
+    ValidationFailed as ValidationFailed,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "Success",
     "TimedOut",
     "TriggerFailed",
+    "ValidationFailed",
 ]

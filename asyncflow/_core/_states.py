@@ -16,7 +16,8 @@ The hierarchy is the one users of Prefect 1.x know::
         │   └── Skipped
         ├── Failed
         │   ├── TimedOut
-        │   └── TriggerFailed
+        │   ├── TriggerFailed
+        │   └── ValidationFailed
         ├── Looped
         └── Cancelled
 
@@ -31,59 +32,133 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Self
+
+from ._context import _overlay_var, context as run_context
+from ._slots import slots_of
+
 if TYPE_CHECKING:
     from .._results._base import Result
 
-_NO_VALUE: Any = object()
+#: What ``result`` is when a state was given none: distinct from a ``None`` value, so a
+#: state that never produced data reads as ``NoResult`` rather than ``Result(None)``.
+_NO_RESULT: Any = object()
+
+_utcnow = datetime.datetime.now
+_UTC = datetime.timezone.utc
+
+
+class ResultInterface:
+    """What a state accepts as an already built Result (``Success(result=Result(10))``).
+
+    :class:`~asyncflow.results.Result` derives from it; the engine core checks against
+    this class so that it needs nothing from the results package to build a state.
+    """
+
+    __slots__ = ()
+
+    value: Any
 
 
 class State:
     """Base class of every state.
 
     ``message`` says why the state was entered; ``result`` is the value the state
-    carries (a task's return value, an exception, a signal); ``map_index`` is set on the
-    states of mapped children; ``run_count`` counts the attempts of the run so far.
+    carries (a task's return value, an exception, a signal), or a
+    :class:`~asyncflow.results.Result` holding it; ``context`` is a dict of metadata
+    (``tags`` when made inside ``context(task_tags=...)``); ``cached_inputs`` the inputs
+    a run used; ``map_index`` is set on the states of mapped children; ``run_count``
+    counts the attempts of the run so far. A state made without ``result`` reads as
+    :data:`~asyncflow.results.NoResult`: it never produced data.
     """
 
-    __slots__ = ("_result_obj", "_value", "context", "map_index", "message", "run_count")
+    __slots__ = ("_cached_inputs", "_context", "_result_obj", "_value", "map_index",
+                 "message", "run_count")
 
     color = "#999999"
 
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         *,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
         map_index: int | None = None,
         run_count: int = 0,
-        context: dict[str, Any] | None = None,
     ) -> None:
         self.message = message
-        self._value = result
-        self._result_obj: Result | None = None
+        if isinstance(result, ResultInterface):
+            self._result_obj: Result | None = result  # type: ignore[assignment]
+            self._value = result.value
+        else:
+            self._value = result
+            self._result_obj = None
         self.map_index = map_index
         self.run_count = run_count
-        self.context = context
+        overlay = _overlay_var.get()
+        if overlay is not None and "task_tags" in overlay:
+            tags = overlay["task_tags"]
+            if tags is not None and (context is None or "tags" not in context):
+                context = {**(context or {}), "tags": list(tags)}
+        self._context = context
+        self._cached_inputs = cached_inputs
+
+    # ---- metadata ----------------------------------------------------------------
+    @property
+    def context(self) -> dict[str, Any]:
+        """Metadata about the state (``tags``, ``task_run_count`` on scheduled states)."""
+        ctx = self._context
+        if ctx is None:
+            ctx = self._context = {}
+        return ctx
+
+    @context.setter
+    def context(self, value: dict[str, Any] | None) -> None:
+        self._context = value
+
+    @property
+    def cached_inputs(self) -> dict[str, Any]:
+        """The inputs a task run used, kept for retries and cache validation."""
+        inputs = self._cached_inputs
+        if inputs is None:
+            inputs = self._cached_inputs = {}
+        return inputs
+
+    @cached_inputs.setter
+    def cached_inputs(self, value: dict[str, Any] | None) -> None:
+        self._cached_inputs = value
 
     # ---- results -------------------------------------------------------------
     @property
     def result(self) -> Any:
-        """The value this state carries."""
+        """The value this state carries (None when it carries none)."""
         obj = self._result_obj
         if obj is not None:
             return obj.value
-        return self._value
+        value = self._value
+        return None if value is _NO_RESULT else value
 
     @result.setter
     def result(self, value: Any) -> None:
+        if isinstance(value, ResultInterface):
+            self._result = value  # type: ignore[assignment]
+            return
         self._value = value
         self._result_obj = None
 
     @property
     def _result(self) -> Result:
-        """The Result object holding the value (with its location, once persisted)."""
+        """The Result object holding the value (with its location, once persisted).
+
+        :data:`~asyncflow.results.NoResult` for a state that was given no result.
+        """
         obj = self._result_obj
         if obj is None:
+            if self._value is _NO_RESULT:
+                from .._results._no_result import NoResult
+
+                return NoResult
             from .._results._base import Result
 
             obj = self._result_obj = Result(value=self._value)
@@ -140,6 +215,29 @@ class State:
     def is_trigger_failed(self) -> bool:
         return isinstance(self, TriggerFailed)
 
+    def is_meta_state(self) -> bool:
+        """Always False: asyncflow has no meta states (Prefect Cloud's Queued, Submitted)."""
+        return False
+
+    # ---- the hierarchy ---------------------------------------------------------
+    @classmethod
+    def children(cls, include_self: bool = False, names_only: bool = False) -> list[Any]:
+        """Every state class derived from this one (and this one, with ``include_self``)."""
+        found: list[type[State]] = [cls] if include_self else []
+        stack = list(cls.__subclasses__())
+        while stack:
+            sub = stack.pop()
+            if sub not in found:
+                found.append(sub)
+                stack.extend(sub.__subclasses__())
+        return [c.__name__ for c in found] if names_only else found
+
+    @classmethod
+    def parents(cls, include_self: bool = False, names_only: bool = False) -> list[Any]:
+        """The state classes this one derives from, nearest first."""
+        found = [c for c in cls.__mro__ if issubclass(c, State) and (include_self or c is not cls)]
+        return [c.__name__ for c in found] if names_only else found
+
     # ---- display ---------------------------------------------------------------
     @property
     def name(self) -> str:
@@ -157,17 +255,62 @@ class State:
         return f"{type(self).__name__}()"
 
     def __eq__(self, other: object) -> bool:
-        """Two states are equal when they have the same type, message and value."""
+        """Equal states have the same type, value, cached inputs and map index.
+
+        The message and the context do not count, as in Prefect 1.x.
+        """
         if type(self) is not type(other):
             return NotImplemented
         assert isinstance(other, State)
         return (
-            self.message == other.message
-            and self.map_index == other.map_index
+            self.map_index == other.map_index
             and _same_value(self.result, other.result)
+            and _same_value(self._cached_inputs or {}, other._cached_inputs or {})
         )
 
     __hash__ = object.__hash__
+
+    def copy(self) -> Self:
+        """A shallow copy: the same value, context and inputs, as a new state object."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        for name in slots_of(cls):
+            try:
+                object.__setattr__(new, name, getattr(self, name))
+            except AttributeError:
+                continue
+        return new
+
+    # ---- pickling ----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in slots_of(type(self)):
+            try:
+                out[name] = getattr(self, name)
+            except AttributeError:
+                continue
+        value = out.get("_value")
+        if isinstance(value, BaseException):
+            out["_value"] = _picklable_exception(value)
+            if out.get("_result_obj") is not None and out["_value"] is not value:
+                out["_result_obj"] = None
+        return out
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+def _picklable_exception(exc: BaseException) -> Any:
+    """``exc`` if it pickles, else a string that says what it was and why it did not."""
+    import cloudpickle
+
+    try:
+        cloudpickle.dumps(exc)
+    except Exception as pickle_exc:
+        return (f"The following exception could not be pickled and was replaced by its "
+                f"repr: {exc!r}. Pickling it raised: {pickle_exc!r}")
+    return exc
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -182,13 +325,13 @@ def _same_value(a: Any, b: Any) -> bool:
 class Pending(State):
     """The run has not started yet."""
 
-    __slots__ = ("cached_inputs",)
+    __slots__ = ()
     color = "#d3d3d3"
 
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         *,
         cached_inputs: dict[str, Any] | None = None,
         map_index: int | None = None,
@@ -197,12 +340,14 @@ class Pending(State):
     ) -> None:
         # Spelled out rather than **kwargs: the engine makes one per mapped child.
         State.__init__(self, message, result, map_index=map_index, run_count=run_count,
-                       context=context)
-        self.cached_inputs = cached_inputs
+                       context=context, cached_inputs=cached_inputs)
 
 
 class Scheduled(Pending):
-    """The run is due at ``start_time``."""
+    """The run is due at ``start_time`` (now, when not given).
+
+    Made inside a task run, its context records the ``task_run_count`` so far.
+    """
 
     __slots__ = ("start_time",)
     color = "#ffab00"
@@ -210,19 +355,31 @@ class Scheduled(Pending):
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         start_time: datetime.datetime | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, result, **kwargs)
-        self.start_time = start_time
+        self.start_time = start_time if start_time is not None else self._default_start()
+        run_count = run_context.get("task_run_count")
+        if run_count is not None:
+            self.context.setdefault("task_run_count", run_count)
+
+    def _default_start(self) -> datetime.datetime | None:
+        return _utcnow(_UTC)
 
 
 class Paused(Scheduled):
-    """The run waits for approval: pass this state back through ``task_states`` to resume."""
+    """The run waits for approval: pass this state back through ``task_states`` to resume.
+
+    Unlike other scheduled states it has no start time unless one is given.
+    """
 
     __slots__ = ()
     color = "#99ccff"
+
+    def _default_start(self) -> datetime.datetime | None:
+        return None
 
 
 class Resume(Scheduled):
@@ -233,7 +390,10 @@ class Resume(Scheduled):
 
 
 class Retrying(Scheduled):
-    """The run failed and will be attempted again at ``start_time``."""
+    """The run failed and will be attempted again at ``start_time``.
+
+    ``run_count`` defaults to the current ``task_run_count``, or 1 outside a task run.
+    """
 
     __slots__ = ()
     color = "#ffe135"
@@ -241,11 +401,13 @@ class Retrying(Scheduled):
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         start_time: datetime.datetime | None = None,
-        run_count: int = 0,
+        run_count: int | None = None,
         **kwargs: Any,
     ) -> None:
+        if run_count is None:
+            run_count = run_context.get("task_run_count") or 1
         super().__init__(message, result, start_time, run_count=run_count, **kwargs)
 
 
@@ -273,21 +435,20 @@ class Success(Finished):
 class Cached(Success):
     """The result came from a cache or an existing target instead of running the task."""
 
-    __slots__ = ("cached_inputs", "cached_parameters", "cached_result_expiration")
+    __slots__ = ("cached_parameters", "cached_result_expiration")
     color = "#2eb82e"
 
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         *,
         cached_inputs: dict[str, Any] | None = None,
         cached_parameters: dict[str, Any] | None = None,
         cached_result_expiration: datetime.datetime | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(message, result, **kwargs)
-        self.cached_inputs = cached_inputs
+        super().__init__(message, result, cached_inputs=cached_inputs, **kwargs)
         self.cached_parameters = cached_parameters
         self.cached_result_expiration = cached_result_expiration
 
@@ -295,22 +456,26 @@ class Cached(Success):
 class Mapped(Success):
     """The task was mapped: ``map_states`` holds one state per child, in order."""
 
-    __slots__ = ("map_states",)
+    __slots__ = ("_n_map_states", "map_states")
     color = "#97fffc"
 
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         map_states: Sequence[State] | None = None,
+        n_map_states: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, result, **kwargs)
         self.map_states: list[State] = list(map_states) if map_states is not None else []
+        self._n_map_states = n_map_states
 
     @property
     def n_map_states(self) -> int:
-        return len(self.map_states)
+        """How many children the task was mapped into."""
+        n = self._n_map_states
+        return len(self.map_states) if n is None else n
 
 
 class Skipped(Success):
@@ -341,6 +506,13 @@ class TriggerFailed(Failed):
     color = "#c42800"
 
 
+class ValidationFailed(Failed):
+    """A task's result was refused by a check of it (kept for Prefect 1.x's hierarchy)."""
+
+    __slots__ = ()
+    color = "#ff6347"
+
+
 class Looped(Finished):
     """The task raised LOOP and will run again with ``task_loop_result`` in context."""
 
@@ -350,12 +522,14 @@ class Looped(Finished):
     def __init__(
         self,
         message: str | None = None,
-        result: Any = None,
+        result: Any = _NO_RESULT,
         *,
-        loop_count: int = 0,
+        loop_count: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, result, **kwargs)
+        if loop_count is None:
+            loop_count = run_context.get("task_loop_count") or 1
         self.loop_count = loop_count
 
 
@@ -382,6 +556,7 @@ ALL_STATES: tuple[type[State], ...] = (
     Failed,
     TimedOut,
     TriggerFailed,
+    ValidationFailed,
     Looped,
     Cancelled,
 )

@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 from typing_extensions import Self
 
 from .._core._exceptions import ResultReadError, SerializationError, TamperedResultError
+from .._core._states import ResultInterface
 from .._serializers._base import Serializer
 from .._serializers._pickle import PickleSerializer
 from ._location import Location, default_location, format_location
@@ -52,7 +53,7 @@ _UNSET: Any = object()
 DEFAULT_SERIALIZER: Serializer = PickleSerializer()
 
 
-class Result:
+class Result(ResultInterface):
     """A value and, for persisting subclasses, where and how it is stored.
 
     ``location`` is a :meth:`str.format` template, a callable ``fn(**kwargs) -> str`` or
