@@ -11,7 +11,21 @@ from ._core._signals import (
     SKIP as SKIP,
     SUCCESS as SUCCESS,
     TRIGGERFAIL as TRIGGERFAIL,
+    VALIDATIONFAIL as VALIDATIONFAIL,
     Signal as Signal,
+    signal_from_state as signal_from_state,
 )
 
-__all__ = ["ENDRUN", "FAIL", "LOOP", "PAUSE", "RETRY", "SKIP", "SUCCESS", "TRIGGERFAIL", "Signal"]
+__all__ = [
+    "ENDRUN",
+    "FAIL",
+    "LOOP",
+    "PAUSE",
+    "RETRY",
+    "SKIP",
+    "SUCCESS",
+    "TRIGGERFAIL",
+    "VALIDATIONFAIL",
+    "Signal",
+    "signal_from_state",
+]
