@@ -4,7 +4,10 @@ Every error asyncflow raises on purpose derives from :class:`AsyncflowError`::
 
     AsyncflowError
     ├── FlowDefinitionError (also ValueError)    a flow or task was built wrongly
-    │   └── CycleError                           the graph has a cycle
+    │   ├── CycleError                           the graph has a cycle
+    │   ├── EdgeError                            an edge cannot be made as asked
+    │   └── TaskArgumentError (also TypeError)   a task was called with arguments its
+    │                                            body cannot take
     ├── ParameterError (also ValueError)         unknown, missing or duplicate parameters
     ├── FlowRunError (also RuntimeError)         a run was started the wrong way
     ├── ConfigError (also ValueError)            a configuration value cannot be used
@@ -36,6 +39,14 @@ class FlowDefinitionError(AsyncflowError, ValueError):
 
 class CycleError(FlowDefinitionError):
     """The flow's dependency graph has a cycle."""
+
+
+class EdgeError(FlowDefinitionError):
+    """An edge cannot be made: a task on both ends, or a key that is not an argument name."""
+
+
+class TaskArgumentError(FlowDefinitionError, TypeError):
+    """A task was called (or bound) with arguments its body cannot take."""
 
 
 class ParameterError(AsyncflowError, ValueError):

@@ -13,14 +13,16 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._collections import collection_task
-from ._edges import Edge, building_flow_var, flatten, unmapped
+from ._edges import Edge, EdgeAnnotation, building_flow_var, flatten, mapped as mapped_marker
 from ._exceptions import CycleError, FlowDefinitionError, FlowRunError
 from ._options import convert_result_handler, handler_list
 from ._parameter import Parameter
+from ._run_call import RunCall, refuse_inside_running_loop
 from ._task import Task
 
 if TYPE_CHECKING:
@@ -208,13 +210,28 @@ class Flow:
 
     def add_edge(
         self,
-        upstream_task: Task[Any],
+        upstream_task: Any,
         downstream_task: Task[Any],
         key: str | None = None,
         mapped: bool = False,
         flattened: bool = False,
     ) -> Edge:
-        """Make ``downstream_task`` depend on ``upstream_task``, passing its result as ``key``."""
+        """Make ``downstream_task`` depend on ``upstream_task``, passing its result as ``key``.
+
+        ``upstream_task`` may be wrapped in ``mapped``, ``unmapped`` or ``flatten``.
+        """
+        if upstream_task is downstream_task:
+            raise CycleError(
+                f"flow {self.name!r}: Edges can not connect a task to itself: task "
+                f"{getattr(upstream_task, 'name', upstream_task)!r} cannot depend on itself"
+            )
+        edge = Edge(upstream_task, downstream_task, key=key, mapped=mapped, flattened=flattened)
+        upstream_task = edge.upstream_task
+        if not isinstance(upstream_task, Task):
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: an edge needs tasks on both ends, got {upstream_task!r}; "
+                "pass plain values as task arguments instead"
+            )
         if key is not None:
             for existing in self._upstream.get(downstream_task, ()):
                 if existing.key == key:
@@ -225,13 +242,8 @@ class Flow:
             self.constants.get(downstream_task, {}).pop(key, None)
         self.add_task(upstream_task)
         self.add_task(downstream_task)
-        edge = Edge(upstream_task, downstream_task, key=key, mapped=mapped, flattened=flattened)
         if edge in self._edges:
             return edge
-        if upstream_task is downstream_task:
-            raise CycleError(
-                f"flow {self.name!r}: task {upstream_task.name!r} cannot depend on itself"
-            )
         # A cycle appears only if upstream is already reachable from downstream.
         if self._downstream.get(downstream_task):
             path = self._path(downstream_task, upstream_task)
@@ -244,7 +256,7 @@ class Flow:
         self._edges[edge] = None
         self._upstream.setdefault(downstream_task, []).append(edge)
         self._downstream.setdefault(upstream_task, []).append(edge)
-        if mapped:
+        if edge.mapped:
             self._mapped.add(downstream_task)
         self._version += 1
         return edge
@@ -277,60 +289,57 @@ class Flow:
     ) -> None:
         """Wire ``task``: state-only edges from ``upstream_tasks`` and to
         ``downstream_tasks``, data edges from the Task values of ``keyword_tasks`` (other
-        values become constants). With ``mapped=True`` the task is mapped over its inputs.
+        values become constants).
+
+        With ``mapped=True`` the task is mapped over its inputs and upstream tasks, except
+        those wrapped in ``unmapped``; in an ordinary call, an input wrapped in ``mapped``
+        is mapped over. A value given in ``upstream_tasks`` that is not a task becomes a
+        :class:`~asyncflow.tasks.Constant`. A task with no mapped input runs once.
         """
         self.add_task(task)
         for up in upstream_tasks or ():
-            up_task = self._as_task(up, "upstream_tasks")
-            self.add_edge(up_task, task, mapped=False)
+            is_mapped, flattened, value = _annotations(up, mapped)
+            up_task = self._as_task(value, "upstream_tasks")
+            self.add_edge(up_task, task, mapped=is_mapped, flattened=flattened)
         for down in downstream_tasks or ():
             down_task = self._as_task(down, "downstream_tasks")
             self.add_edge(task, down_task)
-        if mapped:
-            self._mapped.add(task)
-        for key, value in (keyword_tasks or {}).items():
-            is_mapped = mapped
-            flattened = False
-            if isinstance(value, unmapped):
-                if not mapped:
-                    raise FlowDefinitionError(
-                        f"task {task.name!r}: unmapped() only makes sense inside task.map(...); "
-                        f"pass the value directly as {key}=..."
-                    )
-                value = value.value
-                is_mapped = False
-            elif isinstance(value, flatten):
-                if not mapped:
-                    raise FlowDefinitionError(
-                        f"task {task.name!r}: flatten() only makes sense inside task.map(...)"
-                    )
-                value = value.value
-                flattened = True
+        for key, raw in (keyword_tasks or {}).items():
+            is_mapped, flattened, value = _annotations(raw, mapped)
             value = collection_task(value, self)
             if isinstance(value, Task):
                 self.add_edge(value, task, key=key, mapped=is_mapped, flattened=flattened)
-            else:
-                if is_mapped:
-                    try:
-                        iter(value)
-                    except TypeError:
-                        raise FlowDefinitionError(
-                            f"task {task.name!r}: cannot map over {key}={value!r}, which is not "
-                            f"iterable; pass a list, or wrap it as unmapped({value!r}) to give "
-                            "it whole to every child"
-                        ) from None
-                    if flattened:
-                        value = [item for sub in value for item in sub]
-                    self.mapped_constants.setdefault(task, set()).add(key)
-                self.constants.setdefault(task, {})[key] = value
-                self._version += 1
+                continue
+            if flattened:
+                value = flatten_value(value)
+            if is_mapped:
+                try:
+                    iter(value)
+                except TypeError:
+                    raise FlowDefinitionError(
+                        f"task {task.name!r}: cannot map over {key}={value!r}, which is not "
+                        f"iterable; pass a list, or wrap it as unmapped({value!r}) to give "
+                        "it whole to every child"
+                    ) from None
+                self.mapped_constants.setdefault(task, set()).add(key)
+                self._mapped.add(task)
+            self.constants.setdefault(task, {})[key] = value
+            self._version += 1
 
     def _as_task(self, value: Any, option: str) -> Task[Any]:
         if isinstance(value, Task):
             return value
-        raise FlowDefinitionError(
-            f"flow {self.name!r}: {option} takes tasks, got {value!r}"
-        )
+        value = collection_task(value, self)
+        if isinstance(value, Task):
+            return value
+        if callable(value) and not isinstance(value, (list, tuple, set, dict)):
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: {option} takes tasks, got the callable {value!r}; "
+                "decorate it with @task and call it in the flow"
+            )
+        from ._constant import Constant
+
+        return self.add_task(Constant(value))
 
     # ---- checks ------------------------------------------------------------------
     def sorted_tasks(self) -> list[Task[Any]]:
@@ -393,7 +402,7 @@ class Flow:
         return new
 
     # ---- running ------------------------------------------------------------------
-    async def run(
+    def run(
         self,
         parameters: Mapping[str, Any] | None = None,
         *,
@@ -407,8 +416,12 @@ class Flow:
         run_on_schedule: bool = False,
         observers: Iterable[Callable[..., Any]] = (),
         history: Any = None,
-    ) -> State:
+    ) -> Coroutine[Any, Any, State]:
         """Run the flow and return its final state; ``state.result`` maps each task to its state.
+
+        A coroutine: ``state = await flow.run()`` in async code, ``asyncio.run(flow.run())``
+        or :meth:`run_sync` from synchronous code. Using the returned object as a state
+        without awaiting it raises :class:`~asyncflow.FlowRunError` with the fix.
 
         - ``parameters``: values for the flow's Parameters.
         - ``context``: extra context keys (e.g. ``{"secrets": {...}}``).
@@ -427,27 +440,27 @@ class Flow:
         - ``history``: record the run (a database URL, a recorder, True for the default
           SQLite file, False for off); by default on when ``history.url`` is configured.
         """
-        from ._flow_runner import FlowRunner, run_on_schedule as scheduled_runs
-
-        if building_flow_var.get() is not None:
+        building = building_flow_var.get()
+        if building is not None:
             raise FlowRunError(
                 f"flow.run() was called inside a `with Flow(...)` block (building "
-                f"{building_flow_var.get().name!r}); "  # type: ignore[union-attr]
-                "finish building the flow, then run it after the block"
+                f"{building.name!r}); finish building the flow, then run it after the block"
             )
-        runner = FlowRunner(
-            self,
-            parameters=parameters,
-            context=context,
-            task_states=task_states,
-            timeout=timeout,
-            max_concurrency=max_concurrency,
-            task_concurrency_limits=task_concurrency_limits,
-            checkpointing=checkpointing,
-            executor=executor,
-            observers=observers,
-            history=history,
-        )
+        options: dict[str, Any] = {
+            "context": context, "task_states": task_states, "timeout": timeout,
+            "max_concurrency": max_concurrency,
+            "task_concurrency_limits": task_concurrency_limits,
+            "checkpointing": checkpointing, "executor": executor,
+            "run_on_schedule": run_on_schedule, "observers": observers, "history": history,
+        }
+        return RunCall(functools.partial(self._run, parameters, **options), "flow.run()",
+                       "flow.run_sync()")
+
+    async def _run(self, parameters: Mapping[str, Any] | None, *,
+                   run_on_schedule: bool = False, **options: Any) -> State:
+        from ._flow_runner import FlowRunner, run_on_schedule as scheduled_runs
+
+        runner = FlowRunner(self, parameters=parameters, **options)
         if run_on_schedule:
             return await scheduled_runs(runner)
         return await runner.run()
@@ -458,21 +471,13 @@ class Flow:
         Takes the same arguments as :meth:`run`. Inside a running event loop use
         ``await flow.run(...)`` instead.
         """
-        import asyncio
-        import functools
-
         import anyio
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise FlowRunError(
-                "flow.run_sync() was called inside a running event loop, where it would "
-                "block that loop; use `state = await flow.run(...)` instead"
-            )
-        return anyio.run(functools.partial(self.run, parameters, **options), backend="asyncio")
+        refuse_inside_running_loop(
+            "flow.run_sync() was called inside a running event loop, where it would "
+            "block that loop; use `state = await flow.run(...)` instead"
+        )
+        return anyio.run(functools.partial(self._run, parameters, **options), backend="asyncio")
 
     def visualize(self, filename: str | None = None, format: str | None = None,  # noqa: A002
                   flow_state: State | None = None) -> str:
@@ -488,6 +493,30 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow: name={self.name}>"
+
+
+def _annotations(value: Any, mapped: bool) -> tuple[bool, bool, Any]:
+    """``(mapped, flattened, value)`` for an input, its ``mapped``/``unmapped``/``flatten``
+    wrappers (outermost first) deciding over the call's ``mapped``."""
+    is_mapped = mapped
+    flattened = False
+    seen_mapping = False
+    while isinstance(value, EdgeAnnotation):
+        if isinstance(value, flatten):
+            flattened = True
+        elif not seen_mapping:
+            is_mapped = isinstance(value, mapped_marker)
+            seen_mapping = True
+        value = value.value
+    return is_mapped, flattened, value
+
+
+def flatten_value(value: Any) -> Any:
+    """A list of lists flattened by one level; any other value unchanged."""
+    try:
+        return [item for sub in value for item in sub]
+    except TypeError:
+        return value
 
 
 def _check_max_concurrency(value: Any) -> None:

@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, overload
 
 from typing_extensions import ParamSpec, TypeVar as DefaultTypeVar
 
 from ._edges import building_flow_var
-from ._exceptions import FlowDefinitionError
+from ._exceptions import FlowDefinitionError, TaskArgumentError
 from ._options import (
     convert_result_handler,
     exception_types,
     handler_list,
     to_seconds,
 )
+from ._slots import slots_of
 
 if TYPE_CHECKING:
     from .._results._base import Result
@@ -205,7 +207,7 @@ class Task(Generic[R]):
         """A copy of this task, with some options changed (``name``, ``tags``, ...)."""
         cls = type(self)
         new = cls.__new__(cls)
-        for attr in _slots_of(cls):
+        for attr in slots_of(cls):
             setattr(new, attr, getattr(self, attr))
         own = getattr(self, "__dict__", None)
         if own:
@@ -239,13 +241,29 @@ class Task(Generic[R]):
         Task arguments become data edges, other values constants, and
         ``upstream_tasks`` state-only edges. Returns the new task.
         """
+        return self.copy(**(task_args or {})).bind(
+            *args, upstream_tasks=upstream_tasks, flow=flow, mapped=mapped, **kwargs
+        )
+
+    def bind(
+        self,
+        *args: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        mapped: bool = False,
+        **kwargs: Any,
+    ) -> Task[R]:
+        """Wire this very task (not a copy) into the flow with the given inputs; returns it.
+
+        Calling a task (``t(x)``) is ``t.copy().bind(x)``; bind a task when it should
+        appear in the flow once, as itself.
+        """
         flow = self._flow_for_call(flow, "call")
         bound = self.bind_arguments(args, kwargs)
-        new = self.copy(**(task_args or {}))
         flow.set_dependencies(
-            new, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=mapped
+            self, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=mapped
         )
-        return new
+        return self
 
     def map(
         self,
@@ -261,12 +279,9 @@ class Task(Generic[R]):
         :class:`flatten` to map over a list of lists flattened by one level.
         """
         flow = self._flow_for_call(flow, "map")
-        bound = self.bind_arguments(args, kwargs)
-        new = self.copy(**(task_args or {}))
-        flow.set_dependencies(
-            new, upstream_tasks=upstream_tasks, keyword_tasks=bound, mapped=True
+        return self.copy(**(task_args or {})).bind(  # type: ignore[return-value]
+            *args, upstream_tasks=upstream_tasks, flow=flow, mapped=True, **kwargs
         )
-        return new  # type: ignore[return-value]
 
     def _flow_for_call(self, flow: Flow | None, verb: str) -> Flow:
         if flow is None:
@@ -302,7 +317,7 @@ class Task(Generic[R]):
         try:
             bound = sig.bind(*args, **kwargs)
         except TypeError as exc:
-            raise FlowDefinitionError(
+            raise TaskArgumentError(
                 f"task {self.name!r} cannot be called with these arguments: {exc}. "
                 f"Its body's signature is {self.name}{_plain_signature(sig)}"
             ) from None
@@ -334,12 +349,20 @@ class Task(Generic[R]):
         flow = self._flow_for_call(flow, "call")
         flow.add_edge(self, task, key=key, mapped=mapped)
 
+    @property
+    def logger(self) -> logging.LoggerAdapter[logging.Logger]:
+        """The task's logger, ``asyncflow.task.<name>``; inside a run its records carry
+        the flow and task run names as ``extra`` fields."""
+        from ._context import get_logger
+
+        return get_logger(f"asyncflow.task.{self.name}")
+
     # ---- display -------------------------------------------------------------------
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {attr: getattr(self, attr) for attr in _slots_of(type(self))}
+        state = {attr: getattr(self, attr) for attr in slots_of(type(self))}
         state["_signature_cache"] = None
         state["_bind_plan"] = None
         state["__dict__"] = dict(getattr(self, "__dict__", {}))
@@ -358,22 +381,6 @@ def _plain_signature(sig: inspect.Signature) -> str:
     empty = inspect.Parameter.empty
     params = [p.replace(annotation=empty) for p in sig.parameters.values()]
     return str(sig.replace(parameters=params, return_annotation=empty))
-
-
-_slot_cache: dict[type, tuple[str, ...]] = {}
-
-
-def _slots_of(cls: type) -> tuple[str, ...]:
-    """Every slot an instance of ``cls`` has, from all its bases."""
-    slots = _slot_cache.get(cls)
-    if slots is None:
-        names: list[str] = []
-        for klass in reversed(cls.__mro__):
-            for name in klass.__dict__.get("__slots__", ()):
-                if name not in ("__dict__", "__weakref__") and name not in names:
-                    names.append(name)
-        slots = _slot_cache[cls] = tuple(names)
-    return slots
 
 
 class FunctionTask(Task[R], Generic[P, R]):

@@ -181,9 +181,12 @@ async def test_run_sync_inside_an_event_loop_is_an_error() -> None:
         flow.run_sync()
 
 
-def test_unmapped_outside_map_is_an_error() -> None:
-    with Flow("f"), pytest.raises(FlowDefinitionError, match="unmapped"):
-        add(unmapped(1))
+@pytest.mark.anyio
+async def test_unmapped_in_an_ordinary_call_passes_the_value_whole() -> None:
+    with Flow("f") as flow:
+        total = add(unmapped(1))
+    state = await flow.run()
+    assert state.result[total].result == 2
 
 
 def test_mapping_over_a_non_iterable_constant_is_an_error() -> None:
