@@ -27,11 +27,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._sentinel import sentinel
+
 if TYPE_CHECKING:
     from ._resources import RunResources
     from ._task import Task
 
-_MISSING: Any = object()
+# "No such key"; it unpickles as itself, so absent keys stay absent on a Dask worker.
+_MISSING: Any = sentinel("missing")
 
 TASK_KEYS = (
     "task_name",
@@ -88,7 +91,7 @@ class TaskRunContext:
         map_index: int | None,
         run_count: int,
         loop_count: int = 0,
-        loop_result: Any = None,
+        loop_result: Any = _MISSING,
     ) -> None:
         self.task = task
         self.map_index = map_index
@@ -191,6 +194,10 @@ class Context:
             raise AttributeError(key)
         value = self._lookup(key)
         if value is _MISSING:
+            if key in TASK_KEYS:
+                # A task key with no value yet (task_loop_result before any LOOP) reads
+                # as None here; get(key, default) and ``in`` treat it as absent.
+                return None
             raise AttributeError(
                 f"the run context has no key {key!r}; "
                 f"use context.get({key!r}) to get None when it is absent"
@@ -212,7 +219,9 @@ class Context:
         task_ctx = task_run_var.get()
         if task_ctx is not None:
             for key in TASK_KEYS:
-                out[key] = task_ctx.get(key)
+                value = task_ctx.get(key)
+                if value is not _MISSING:
+                    out[key] = value
         overlay = _overlay_var.get()
         if overlay is not None:
             out.update(overlay)
@@ -263,6 +272,27 @@ def get_logger(name: str | None = None) -> logging.LoggerAdapter:  # type: ignor
         else:
             name = "asyncflow"
     return _RunLoggerAdapter(logging.getLogger(name), extra)
+
+
+_raise_on_exception_var: ContextVar[bool] = ContextVar("asyncflow_raise_on_exception",
+                                                      default=False)
+
+
+def raising_on_exception() -> bool:
+    """Whether task errors should propagate out of the run (see
+    :func:`asyncflow.testing.raise_on_exception`)."""
+    return _raise_on_exception_var.get()
+
+
+@contextmanager
+def raise_on_exception() -> Iterator[None]:
+    """Inside the block, an exception raised by a task body or trigger propagates out of
+    ``flow.run`` instead of ending the task ``Failed``: for debugging and tests."""
+    token = _raise_on_exception_var.set(True)
+    try:
+        yield
+    finally:
+        _raise_on_exception_var.reset(token)
 
 
 def current_flow_run() -> FlowRunContext | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import uuid
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,8 @@ import anyio
 
 from ._config import load_config
 from ._context import FlowRunContext, flow_run_var
-from ._exceptions import FlowDefinitionError, ParameterError
-from ._flow import _check_max_concurrency
+from ._exceptions import FlowDefinitionError, FlowRunError, ParameterError
+from ._flow import _check_max_concurrency, flatten_value
 from ._limits import Limiter, tag_limiters
 from ._options import to_seconds
 from ._parameter import Parameter
@@ -35,6 +36,7 @@ from ._states import (
     Resume,
     Running,
     Scheduled,
+    Skipped,
     State,
     Success,
     TimedOut,
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from ._edges import Edge
     from ._flow import Flow
     from ._task import Task
+
+logger = logging.getLogger("asyncflow.engine")
 
 _SPAWN_BATCH = 256
 _NOT_RUN_YET = Pending("Child not run yet.")
@@ -57,6 +61,8 @@ class _Plan:
     __slots__ = (
         "constants",
         "downstream",
+        "edges",
+        "flattened",
         "has_edges",
         "in_edges",
         "index",
@@ -87,6 +93,9 @@ class _Plan:
                 downs[index[e.downstream_task]] = None
             self.downstream.append(list(downs))
         self.has_edges = [bool(e) for e in self.in_edges]
+        self.edges: list[list[Edge]] = [[e for e, _ in ie] for ie in self.in_edges]
+        self.flattened = [any(e.flattened and not e.mapped for e, _ in ie)
+                          for ie in self.in_edges]
         self.mapped = [t in flow._mapped for t in order]
         self.constants = [flow.constants.get(t) for t in order]
         self.mapped_keys = [flow.mapped_constants.get(t) for t in order]
@@ -350,7 +359,7 @@ class FlowRunner:
                 else:
                     upstream, inputs = self._node_args(i)
                     state = await runner.run(plan.tasks[i], upstream, inputs, None, None,
-                                             False, states, i)
+                                             False, states, i, plan.edges[i])
                 states[i] = state
                 self._unfinished -= 1
                 if not state.is_finished():
@@ -399,6 +408,10 @@ class FlowRunner:
             upstream.append(state)
             if edge.key is not None:
                 inputs[edge.key] = state.result
+        if self.plan.flattened[i]:
+            for edge, u in self.plan.in_edges[i]:
+                if edge.flattened and edge.key is not None:
+                    inputs[edge.key] = [s.result for s in _flattened(states[u])]
         return upstream, inputs
 
     async def _run_node(self, i: int) -> State:
@@ -407,6 +420,9 @@ class FlowRunner:
         initial = self.task_states.get(task) if self.task_states else None
         resume = False
         if initial is not None:
+            if isinstance(initial, Mapped) and plan.mapped[i]:
+                # An earlier run's mapped task: its unfinished children run again.
+                return await self._run_mapped(i, task, None, False, initial)
             if initial.is_finished():
                 return initial
             resume = isinstance(initial, (Paused, Resume))
@@ -415,30 +431,53 @@ class FlowRunner:
             return await self._run_mapped(i, task, initial, resume)
         upstream, inputs = self._node_args(i)
         return await self.task_runner.run(task, upstream, inputs, None, initial, resume,
-                                          self.states, i)
+                                          self.states, i, plan.edges[i])
 
     # ---- mapping ---------------------------------------------------------------------
     async def _run_mapped(
-        self, i: int, task: Task[Any], initial: State | None, resume: bool
+        self, i: int, task: Task[Any], initial: State | None, resume: bool,
+        prior: Mapped | None = None,
     ) -> State:
+        """Run a mapped task: check its upstreams, then one child per element.
+
+        As in Prefect 1.x, the parent checks only upstream skips and whether anything
+        can be mapped over; each child then runs the task's trigger on its own upstream
+        states (its element of every mapped upstream, the whole of the others).
+
+        With ``prior``, the Mapped state of an earlier run, the children are those of
+        that run: finished ones keep their states, the others run again (with whatever
+        upstream values are available, else None).
+        """
         runner = self.task_runner
         plan = self.plan
         states = self.states
         in_edges = plan.in_edges[i]
-        parent: State = initial if initial is not None else Pending()
-        ups = [states[u] for _, u in in_edges]
-        if any(not s.is_successful() for s in ups):  # type: ignore[union-attr]
-            refused = runner._check_upstream(task, ups, None, resume)  # type: ignore[arg-type]
-            if refused is not None:
-                return await runner.transition(task, parent, refused)
-        try:
-            n, mapped_values = self._mapped_inputs(i, task)
-        except _MapError as exc:
-            failed = Failed(str(exc), result=exc)
-            return await runner.transition(task, parent, failed)
+        edges = plan.edges[i]
+        parent: State = initial if initial is not None else (prior or Pending())
+        ups: list[State] = [states[u] for _, u in in_edges]  # type: ignore[misc]
+        previous: list[State | None] = []
+        if prior is None:
+            if task.skip_on_upstream_skip and any(
+                _is_skipped(s, e.mapped) for e, s in zip(edges, ups, strict=True)
+            ):
+                skipped = Skipped("Upstream task was skipped; if this was not the intent, "
+                                  "set skip_on_upstream_skip=False.")
+                return await runner.transition(task, parent, skipped)
+            ready = self._map_inputs(i, task, edges, ups)
+            if isinstance(ready, State):
+                return await runner.transition(task, parent, ready)
+            n, mapped_values, mapped_states = ready
+        else:
+            n = prior.n_map_states
+            previous = [*prior.map_states, *([None] * (n - len(prior.map_states)))]
+            ready = self._map_inputs(i, task, edges, ups)
+            mapped_values, mapped_states = ({}, {}) if isinstance(ready, State) else ready[1:]
+            for edge in edges:  # an input whose values are gone reads as None
+                if edge.mapped and edge.key is not None:
+                    mapped_values.setdefault(edge.key, [])
 
         map_states: list[State] = [_NOT_RUN_YET] * n
-        mapped_state = Mapped(f"Mapped {n} children.")
+        mapped_state = Mapped(f"Mapped {n} children.", n_map_states=n)
         mapped_state.map_states = map_states  # filled in place as children finish
         new = await runner.transition(task, parent, mapped_state)
         if new is not mapped_state:
@@ -447,27 +486,26 @@ class FlowRunner:
             mapped_keys = plan.mapped_keys[i] or set()
             fixed: dict[str, Any] = {k: v for k, v in (plan.constants[i] or {}).items()
                                      if k not in mapped_keys}
-            for edge, u in in_edges:
+            for edge, state in zip(edges, ups, strict=True):
                 if edge.key is not None and not edge.mapped:
-                    fixed[edge.key] = states[u].result  # type: ignore[union-attr]
+                    if edge.flattened:
+                        fixed[edge.key] = [c.result for c in _flattened(state)]
+                    else:
+                        fixed[edge.key] = state.result
             done = asyncio.Event()
             left = [n]
 
             async def child(k: int) -> None:
                 inputs = dict(fixed)
                 for key, values in mapped_values.items():
-                    inputs[key] = values[k]
-                child_ups: list[State] = []
-                for edge, u in in_edges:
-                    s = states[u]
-                    if edge.mapped and not edge.flattened and isinstance(s, Mapped):
-                        child_ups.append(s.map_states[k])
-                    else:
-                        child_ups.append(s)  # type: ignore[arg-type]
-
+                    inputs[key] = values[k] if k < len(values) else None
+                child_ups = list(ups)
+                for j, children in mapped_states.items():
+                    if k < len(children):
+                        child_ups[j] = children[k]
                 try:
                     map_states[k] = await runner.run(
-                        task, child_ups, inputs, k, None, resume, map_states, k
+                        task, child_ups, inputs, k, None, resume, map_states, k, edges
                     )
                 except asyncio.CancelledError:
                     raise
@@ -481,45 +519,68 @@ class FlowRunner:
                     done.set()
 
             for k in range(n):
+                earlier = previous[k] if previous else None
+                if earlier is not None and earlier.is_finished():
+                    map_states[k] = earlier
+                    left[0] -= 1
+                    continue
                 if k and not k % _SPAWN_BATCH:
                     await asyncio.sleep(0)
                 self._spawn(child(k))
-            await done.wait()
+            if left[0]:
+                await done.wait()
         mapped_state.result = [s.result for s in map_states]
         return mapped_state
 
-    def _mapped_inputs(self, i: int, task: Task[Any]) -> tuple[int, dict[str, list[Any]]]:
+    def _map_inputs(
+        self, i: int, task: Task[Any], edges: list[Edge], ups: list[State]
+    ) -> State | tuple[int, dict[str, list[Any]], dict[int, list[State]]]:
+        """What node ``i``'s children get, or the Failed state that stops the mapping.
+
+        Returns ``(n, values, states)``: the number of children, each mapped input's
+        values by key, and for each mapped upstream that was itself mapped (by its
+        position) the child states its children line up with.
+        """
         plan = self.plan
         lengths: list[int] = []
         values: dict[str, list[Any]] = {}
-        for edge, u in plan.in_edges[i]:
-            if not edge.mapped:
+        child_states: dict[int, list[State]] = {}
+        constants = plan.constants[i] or {}
+        mapped_keys = plan.mapped_keys[i] or ()
+        can_map = bool(mapped_keys)
+        for j, (edge, state) in enumerate(zip(edges, ups, strict=True)):
+            if not edge.mapped or not state.is_successful():
                 continue
-            upstream_value = self.states[u].result  # type: ignore[union-attr]
-            try:
-                seq = list(upstream_value)
-            except TypeError:
-                raise _MapError(
-                    f"Task {task.name!r} cannot map over the result of "
-                    f"{edge.upstream_task.name!r} ({type(upstream_value).__name__}), which is "
-                    "not iterable; return a list from it, or wrap it as unmapped(...)"
-                ) from None
+            can_map = True
+            if isinstance(state, Mapped):
+                children = _flattened(state) if edge.flattened else list(state.map_states)
+                child_states[j] = children
+                lengths.append(len(children))
+                if edge.key is not None:
+                    values[edge.key] = [c.result for c in children]
+                continue
+            result = state.result
             if edge.flattened:
-                try:
-                    seq = [item for sub in seq for item in sub]
-                except TypeError:
-                    raise _MapError(
-                        f"Task {task.name!r} cannot flatten the result of "
-                        f"{edge.upstream_task.name!r}: its elements are not all iterable"
-                    ) from None
+                result = flatten_value(result)
+            try:
+                seq = list(result)
+            except TypeError:
+                why = _MapError(
+                    f"Task {task.name!r} cannot map over the result of "
+                    f"{edge.upstream_task.name!r} ({type(result).__name__}), which is not "
+                    "iterable; return a list from it, or wrap it as unmapped(...)"
+                )
+                return Failed(_UNMAPPABLE, result=why)
             if edge.key is not None:
                 values[edge.key] = seq
             lengths.append(len(seq))
-        constants = plan.constants[i] or {}
-        for key in plan.mapped_keys[i] or ():
+        if edges and not can_map:
+            return Failed(_NOTHING_TO_MAP, result=_MapError(
+                f"Task {task.name!r} cannot be mapped: no upstream it maps over succeeded"))
+        for key in mapped_keys:
             seq = values[key] = list(constants[key])  # the flow's own value is not changed
             lengths.append(len(seq))
-        return (min(lengths) if lengths else 0), values
+        return (min(lengths) if lengths else 0), values, child_states
 
     # ---- ending -----------------------------------------------------------------------
     async def _cancel_all(self) -> None:
@@ -560,8 +621,51 @@ class FlowRunner:
         return Success("All reference tasks succeeded.", result=results)
 
 
-class _MapError(Exception):
-    pass
+class _MapError(FlowRunError):
+    """Why a mapped task could not be mapped (the result of its Failed state)."""
+
+
+_NOTHING_TO_MAP = "No upstream states can be mapped over."
+_UNMAPPABLE = "At least one upstream state has an unmappable result."
+
+
+def _is_skipped(state: State, by_mapped_edge: bool) -> bool:
+    if isinstance(state, Mapped) and not by_mapped_edge:
+        return any(isinstance(c, Skipped) for c in state.map_states)
+    return isinstance(state, Skipped)
+
+
+def _flattened(state: State) -> list[State]:
+    """The states a flattened edge carries from ``state``, one per element.
+
+    A mapped upstream's children are flattened one level: a successful child whose
+    result is a sequence gives one state per item; one whose result is not (logged) and a
+    failed or skipped child give themselves. Another upstream's result list is
+    flattened when every element is iterable, and otherwise passed unchanged.
+    """
+    if not isinstance(state, Mapped):
+        flat = state.copy()
+        flat.result = flatten_value(state.result)
+        return [flat]  # the caller reads .result: the whole flattened list
+    out: list[State] = []
+    for child in state.map_states:
+        if not child.is_successful() or child.is_skipped():
+            out.append(child)
+            continue
+        value = child.result
+        if not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
+            logger.warning(
+                "`flatten` was used on upstream task that did not return an iterable "
+                "(a child returned %s); the value is passed downstream unchanged.",
+                type(value).__name__,
+            )
+            out.append(child)
+            continue
+        for item in value:
+            element = child.copy()
+            element.result = item
+            out.append(element)
+    return out
 
 
 async def run_on_schedule(runner: FlowRunner) -> State:

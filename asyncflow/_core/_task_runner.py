@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
+import inspect
 import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -28,19 +29,18 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from . import _cache_store
-from ._context import TaskRunContext, context, task_run_var
+from ._context import TaskRunContext, context, raising_on_exception, task_run_var
 from ._exceptions import AsyncflowError, LocationError
 from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutError
 from ._handlers import call_state_handlers
 from ._limits import Limiter, limiters_for
-from ._signals import ENDRUN, LOOP, PAUSE, RETRY, SKIP, TRIGGERFAIL, Signal
+from ._signals import ENDRUN, PAUSE, RETRY, SKIP, Signal
 from ._states import (
     Cached,
     Cancelled,
     Failed,
     Looped,
     Mapped,
-    Paused,
     Pending,
     Retrying,
     Running,
@@ -54,6 +54,7 @@ from ._triggers import all_successful
 
 if TYPE_CHECKING:
     from .._results._base import Result
+    from ._edges import Edge
     from ._task import Task
 
 logger = logging.getLogger("asyncflow.engine")
@@ -133,8 +134,12 @@ class TaskRunner:
         resume: bool = False,
         sink: list[Any] | None = None,
         slot: int = 0,
+        upstream_edges: Sequence[Edge] = (),
     ) -> State:
         """Run ``task`` to a final state (or Paused), given its upstream states and inputs.
+
+        ``upstream_edges`` are the edges the upstream states arrived by, in the same order
+        (a trigger receives them as a dict).
 
         If the run is cancelled, the task moves to ``Cancelled`` (handlers are awaited,
         shielded and bounded in time), that state is stored at ``sink[slot]``, and the
@@ -147,7 +152,7 @@ class TaskRunner:
         tctx.current = initial
         token = task_run_var.set(tctx)
         try:
-            return await self._run(task, tctx, upstream_states, inputs, resume)
+            return await self._run(task, tctx, upstream_edges, upstream_states, inputs, resume)
         except asyncio.CancelledError:
             current = tctx.current
             if not isinstance(current, Cancelled):  # the run had not returned: not final
@@ -164,6 +169,7 @@ class TaskRunner:
         self,
         task: Task[Any],
         tctx: TaskRunContext,
+        upstream_edges: Sequence[Edge],
         upstream_states: Sequence[State],
         inputs: dict[str, Any],
         resume: bool,
@@ -171,7 +177,8 @@ class TaskRunner:
         map_index = tctx.map_index
         # 1-2: upstream skips and the trigger.
         if upstream_states or task.trigger is not all_successful:
-            refused = self._check_upstream(task, upstream_states, map_index, resume)
+            refused = self.check_upstream(task, upstream_edges, upstream_states, map_index,
+                                          resume)
             if refused is not None:
                 return await self._to(tctx, refused)
         # 3: targets and caches.
@@ -241,38 +248,56 @@ class TaskRunner:
             return state
 
     # ---- checks before running --------------------------------------------------------
-    def _check_upstream(
+    def check_upstream(
         self,
         task: Task[Any],
+        edges: Sequence[Edge],
         upstream_states: Sequence[State],
         map_index: int | None,
         resume: bool,
     ) -> State | None:
-        states: list[State] = []
-        for s in upstream_states:
-            if isinstance(s, Mapped):
-                states.extend(s.map_states)
+        """The state ``task`` ends in before running because of its upstream states
+        (Skipped, TriggerFailed, Paused, ...), or None when it may run.
+
+        A mapped upstream reached by an edge that is not mapped counts as its children.
+        """
+        trigger = task.trigger
+        if trigger is all_successful:
+            for s in upstream_states:
+                if type(s) is not Success:
+                    break
+            else:  # the common case: every upstream a plain Success, nothing to ask
+                return None
+        if task.skip_on_upstream_skip:
+            if len(edges) == len(upstream_states):
+                skipped = any(_is_skipped(s, e.mapped) for e, s in zip(edges, upstream_states,
+                                                                      strict=True))
             else:
-                states.append(s)
-        if task.skip_on_upstream_skip and any(isinstance(s, Skipped) for s in states):
-            return Skipped("Upstream task was skipped; if this was not the intent, "
-                           "set skip_on_upstream_skip=False.", map_index=map_index)
+                skipped = any(_is_skipped(s, False) for s in upstream_states)
+            if skipped:
+                return Skipped("Upstream task was skipped; if this was not the intent, "
+                               "set skip_on_upstream_skip=False.", map_index=map_index)
+        given: Any = dict(zip(edges, upstream_states, strict=True)) if len(edges) == len(
+            upstream_states) else list(upstream_states)
         try:
             if resume:
                 with context(resume=True):
-                    ok = task.trigger(states)
+                    ok = trigger(given)
             else:
-                ok = task.trigger(states)
+                ok = trigger(given)
         except Signal as sig:
             return _state_from_signal(sig, map_index, 0)
         except Exception as exc:
+            if raising_on_exception():
+                raise
             return TriggerFailed(
-                f"Trigger {getattr(task.trigger, '__name__', task.trigger)!r} raised {exc!r}",
+                f"Unexpected error while checking the trigger "
+                f"{getattr(trigger, '__name__', trigger)!r}: {exc!r}",
                 result=exc, map_index=map_index,
             )
         if not ok:
             return TriggerFailed(
-                f"Trigger {getattr(task.trigger, '__name__', 'trigger')!r} returned False.",
+                f"Trigger {getattr(trigger, '__name__', 'trigger')!r} returned False.",
                 map_index=map_index,
             )
         return None
@@ -374,6 +399,8 @@ class TaskRunner:
             return TimedOut(f"Task timed out after {task.timeout:g}s.", map_index=map_index,
                             run_count=run_count)
         if isinstance(exc, Exception):
+            if raising_on_exception():
+                raise exc
             return Failed(f"Error during execution of task: {exc!r}", result=exc,
                           map_index=map_index, run_count=run_count)
         raise exc  # CancelledError, KeyboardInterrupt, SystemExit
@@ -438,7 +465,7 @@ class TaskRunner:
                     stacklevel=2,
                 )
                 raise TaskTimeoutError
-        if asyncio.iscoroutine(value):
+        if inspect.iscoroutine(value):  # a sync callable that hands back a coroutine
             value = await value
         return value
 
@@ -496,24 +523,35 @@ def _should_retry(task: Task[Any], state: State) -> bool:
     return isinstance(exc, retry_on)
 
 
+def _is_skipped(state: State, by_mapped_edge: bool) -> bool:
+    """Whether an upstream state skips its downstream: a mapped upstream reached by an
+    edge that is not mapped skips it when any child skipped."""
+    if isinstance(state, Mapped) and not by_mapped_edge:
+        return any(isinstance(c, Skipped) for c in state.map_states)
+    return isinstance(state, Skipped)
+
+
 def _state_from_signal(sig: Signal, map_index: int | None, run_count: int,
-                       loop_count: int = 0) -> State:
-    message = sig.message
-    if isinstance(sig, TRIGGERFAIL):
-        return TriggerFailed(message, sig.result, map_index=map_index, run_count=run_count)
-    if isinstance(sig, RETRY):
-        return Retrying(message or "Retry signal raised.", sig.result, start_time=_utcnow(),
-                        run_count=run_count, map_index=map_index)
-    if isinstance(sig, LOOP):
-        return Looped(message or f"Looping (loop {loop_count}).", sig.result,
-                      loop_count=loop_count, map_index=map_index, run_count=run_count)
-    if isinstance(sig, PAUSE):
-        return Paused(message or "Task paused.", sig.result, map_index=map_index,
-                      run_count=run_count)
-    if isinstance(sig, SKIP):
-        return Skipped(message or "Task skipped.", sig.result, map_index=map_index,
-                       run_count=run_count)
-    return sig.state(message, sig.result, map_index=map_index, run_count=run_count)
+                       loop_count: int | None = None) -> State:
+    """The state a signal ends a task run in: a copy of ``sig.state`` for this run."""
+    state = sig.state.copy()
+    state.map_index = map_index
+    state.run_count = run_count
+    if isinstance(state, Looped):
+        if loop_count is not None:
+            state.loop_count = loop_count
+        if state.message is None:
+            state.message = f"Looping (loop {state.loop_count})."
+    elif state.message is None:
+        state.message = _SIGNAL_MESSAGES.get(type(sig))
+    return state
+
+
+_SIGNAL_MESSAGES: dict[type[Signal], str] = {
+    RETRY: "Retry signal raised.",
+    PAUSE: "Task paused.",
+    SKIP: "Task skipped.",
+}
 
 
 async def _wait_until(when: datetime.datetime | None) -> None:

@@ -105,7 +105,9 @@ def build() -> Flow:
 
 def normalize(value: Any) -> Any:
     if isinstance(value, signals.Signal):
-        return (type(value), value.message, normalize(value._result))
+        carried = value.state.result
+        return (type(value), value.message,
+                "itself" if carried is value else normalize(carried))
     if isinstance(value, BaseException):
         return (type(value), value.args)
     if isinstance(value, list):

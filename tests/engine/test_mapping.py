@@ -204,7 +204,8 @@ async def test_mapping_over_a_non_iterable_result_fails_the_parent_clearly() -> 
         m = inc.map(scalar())
     state = await flow.run()
     assert isinstance(state.result[m], Failed)
-    assert "not iterable" in (state.result[m].message or "")
+    assert state.result[m].message == "At least one upstream state has an unmappable result."
+    assert "not iterable" in str(state.result[m].result)
 
 
 async def test_map_over_a_parameter() -> None:
