@@ -27,7 +27,12 @@ from . import (
     triggers as triggers,
 )
 from ._core._context import context as context
-from ._core._edges import Edge as Edge, flatten as flatten, unmapped as unmapped
+from ._core._edges import (
+    Edge as Edge,
+    flatten as flatten,
+    mapped as mapped,
+    unmapped as unmapped,
+)
 from ._core._exceptions import (
     AsyncflowError as AsyncflowError,
     ConfigError as ConfigError,
@@ -58,9 +63,44 @@ __all__ = [
     "config",
     "context",
     "flatten",
+    "mapped",
     "signals",
     "states",
     "task",
     "triggers",
     "unmapped",
 ]
+
+#: Where names a Prefect 1.x user may look for at the top level live in asyncflow.
+_ELSEWHERE = {
+    **dict.fromkeys(
+        ("Result", "LocalResult", "S3Result", "GCSResult", "PrefectResult", "JSONResult",
+         "ConstantResult", "SecretResult", "NoResult"), "asyncflow.results"),
+    **dict.fromkeys(
+        ("State", "Pending", "Scheduled", "Running", "Success", "Failed", "Skipped",
+         "Mapped", "Cached", "Retrying", "Paused", "Looped", "Cancelled", "TimedOut",
+         "TriggerFailed", "Finished", "Resume"), "asyncflow.states"),
+    **dict.fromkeys(("FAIL", "SUCCESS", "SKIP", "RETRY", "PAUSE", "LOOP", "ENDRUN",
+                     "TRIGGERFAIL"), "asyncflow.signals"),
+    **dict.fromkeys(("Constant",), "asyncflow.tasks"),
+    **dict.fromkeys(("FlowRunner",), "asyncflow.engine"),
+    **dict.fromkeys(("LocalExecutor", "DaskExecutor", "LocalDaskExecutor"),
+                    "asyncflow.executors"),
+    **dict.fromkeys(("IntervalSchedule", "CronSchedule"), "asyncflow.schedules"),
+    **dict.fromkeys(("Secret",), "asyncflow.secrets"),
+}
+
+
+def __getattr__(name: str) -> object:
+    where = _ELSEWHERE.get(name)
+    if where is not None:
+        raise AttributeError(
+            f"module 'asyncflow' has no attribute {name!r}; it lives in {where}: "
+            f"write `from {where} import {name}`"
+        )
+    raise AttributeError(f"module 'asyncflow' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+

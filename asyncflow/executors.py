@@ -32,4 +32,11 @@ def __getattr__(name: str) -> Any:
         from . import _dask
 
         return getattr(_dask, name)
-    raise AttributeError(name)
+    if name == "LocalDaskExecutor":
+        raise AttributeError(
+            "asyncflow has no LocalDaskExecutor: the default LocalExecutor already runs "
+            "async bodies concurrently on the loop and sync bodies in worker threads "
+            "(bound them with flow.run(max_concurrency=N)); for processes or a cluster use "
+            "DaskExecutor(), which starts a LocalCluster when given no address"
+        )
+    raise AttributeError(f"module 'asyncflow.executors' has no attribute {name!r}")
