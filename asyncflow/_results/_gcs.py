@@ -53,7 +53,7 @@ from ._clients import (
     serialize,
     use_client,
 )
-from ._location import Location
+from ._location import Location, check_bucket, format_location
 
 __all__ = ["GCSResult"]
 
@@ -147,6 +147,7 @@ class GCSResult(Result):
             raise ValueError(
                 f"GCSResult: give the bucket name without gs:// (bucket={bucket[5:]!r})"
             )
+        check_bucket(bucket, owner="GCSResult")
         if api_root is not None:
             api_root = _check_api_root(api_root, "api_root")
         if service_file is not None and credentials_secret is not None:
@@ -197,6 +198,12 @@ class GCSResult(Result):
         self._scope = ClientScope()
 
     # ---- the Result interface ------------------------------------------------------
+    def _format_location(self, location: str | Callable[..., str], kwargs: Any) -> str:
+        """Fill in the object name; task inputs cannot make an empty, ``..`` or leading ``/`` part."""
+        return format_location(
+            location, kwargs, owner=self._owner(), within=f"the bucket {self.bucket!r}"
+        )
+
     async def write(self, value: Any, **kwargs: Any) -> Self:
         """Serialize ``value`` and store it at the formatted location; a new GCSResult."""
         new = self.format(**kwargs)

@@ -33,7 +33,13 @@ from .._core._exceptions import (
 from .._serializers._base import Serializer
 from .._serializers._pickle import PickleSerializer, dump_into, load_from
 from ._base import Result
-from ._location import Location, confine_path, format_location, local_default_location
+from ._location import (
+    Location,
+    confine_path,
+    format_location,
+    local_default_location,
+    resolve_inside,
+)
 from ._offload import run_sync
 
 DEFAULT_DIR = "~/.asyncflow/results"
@@ -41,6 +47,7 @@ DEFAULT_DIR = "~/.asyncflow/results"
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _TEMP_FLAGS |= getattr(os, "O_BINARY", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _MAX_NAME_IN_TEMP = 200
 # Check access with the ids (and capabilities) that writes will actually use.
 _EFFECTIVE_IDS = os.access in os.supports_effective_ids
@@ -52,7 +59,8 @@ class LocalResult(Result):
     ``dir`` defaults to the ``results.local_dir`` setting; with ``validate_dir`` (the
     default) it is created if missing and checked to be a writable directory. Relative
     locations are joined to ``dir``; ``write`` stores the absolute path as ``location``.
-    Values formatted into a location template cannot move the file outside ``dir``.
+    A location template or callable must fill in to a path relative to ``dir``, and no
+    symbolic link under ``dir`` may lead a write or read outside it (see ``_location``).
     """
 
     __slots__ = ("dir", "validate_dir")
@@ -85,7 +93,9 @@ class LocalResult(Result):
         return local_default_location()
 
     def _format_location(self, location: str | Callable[..., str], kwargs: Any) -> str:
-        return format_location(location, kwargs, owner=self._owner(), confined_to=self.dir)
+        return format_location(
+            location, kwargs, owner=self._owner(), within=f"the result dir {self.dir!r}"
+        )
 
     def path_of(self, location: str | os.PathLike[str]) -> str:
         """The absolute path of ``location`` (relative locations are joined to ``dir``)."""
@@ -111,7 +121,7 @@ class LocalResult(Result):
     async def exists(self, location: str | os.PathLike[str], **kwargs: Any) -> bool:
         """Whether a file is stored at ``location`` (a template filled in from ``kwargs``)."""
         filled = self._format_location(os.fspath(location), kwargs)
-        return await run_sync(os.path.isfile, self.path_of(filled))
+        return await run_sync(_is_stored, self, self.path_of(filled))
 
 
 # ---- the blocking parts, each run in one worker thread ----------------------------------
@@ -137,7 +147,13 @@ def _check_dir(path: str) -> None:
         )
 
 
-def _write_value(result: Result, value: Any, path: str) -> None:
+def _is_stored(result: LocalResult, path: str) -> bool:
+    real = resolve_inside(result.dir, path, owner=type(result).__name__, follow_last=True)
+    return os.path.isfile(real)
+
+
+def _write_value(result: LocalResult, value: Any, path: str) -> None:
+    real = resolve_inside(result.dir, path, owner=type(result).__name__, follow_last=False)
     fill: Callable[[IO[bytes]], object]
     if type(result.serializer) is PickleSerializer:
 
@@ -156,7 +172,7 @@ def _write_value(result: Result, value: Any, path: str) -> None:
             file.write(data)
 
     try:
-        atomic_write(path, fill)
+        atomic_write(real, fill)
     except OSError as exc:
         raise ResultWriteError(
             f"{type(result).__name__} could not write the result to {path!r}: "
@@ -164,10 +180,13 @@ def _write_value(result: Result, value: Any, path: str) -> None:
         ) from exc
 
 
-def _read_value(result: Result, path: str) -> Any:
+def _read_value(result: LocalResult, path: str) -> Any:
     owner = type(result).__name__
+    real = resolve_inside(result.dir, path, owner=owner, follow_last=True)
+    # Checked paths are opened without following a link put there since the check.
+    checked = path.startswith(result.dir.rstrip(os.sep) + os.sep)
     try:
-        with open(path, "rb") as file:
+        with open(real, "rb", opener=_open_no_follow if checked else None) as file:
             if type(result.serializer) is PickleSerializer:
                 try:
                     return load_from(file)
@@ -195,6 +214,10 @@ def _read_value(result: Result, path: str) -> Any:
     except OSError as exc:
         raise ResultReadError(f"{owner} could not read {path!r}: {exc.strerror or exc}") from exc
     return result._deserialize(data, path)
+
+
+def _open_no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | _NO_FOLLOW)
 
 
 def atomic_write(path: str, fill: Callable[[IO[bytes]], object]) -> None:

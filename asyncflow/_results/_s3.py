@@ -51,7 +51,7 @@ from ._clients import (
     serialize,
     use_client,
 )
-from ._location import Location
+from ._location import Location, check_bucket, format_location
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -198,6 +198,7 @@ class S3Result(Result):
         super().__init__(value=value, location=location, serializer=serializer)
         if not isinstance(bucket, str) or not bucket:
             raise ValueError(f"S3Result needs a bucket name, got {bucket!r}")
+        check_bucket(bucket, owner="S3Result")
         options = dict(client_options or {})
         unknown = sorted(set(options) - _CLIENT_OPTIONS)
         if unknown:
@@ -243,6 +244,12 @@ class S3Result(Result):
         self._scope = ClientScope()
 
     # ---- the Result interface ------------------------------------------------------
+    def _format_location(self, location: str | Callable[..., str], kwargs: Any) -> str:
+        """Fill in the object key; task inputs cannot make an empty, ``..`` or leading ``/`` part."""
+        return format_location(
+            location, kwargs, owner=self._owner(), within=f"the bucket {self.bucket!r}"
+        )
+
     async def write(self, value: Any, **kwargs: Any) -> Self:
         """Serialize ``value`` and store it at the formatted location; a new S3Result."""
         new = self.format(**kwargs)

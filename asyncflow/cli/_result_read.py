@@ -57,7 +57,10 @@ def make_serializer(args: argparse.Namespace) -> Any:
                 f"--signing-key-env names {args.signing_key_env!r}, which is not set; "
                 "export the signing key in that environment variable"
             )
-        inner = serializers.SignedSerializer(inner, key=key)
+        try:
+            inner = serializers.SignedSerializer(inner, key=key)
+        except ValueError as exc:  # a key too short to be a secret; the message hides it
+            raise CLIError(f"--signing-key-env {args.signing_key_env}: {exc}") from exc
     return inner
 
 

@@ -206,3 +206,17 @@ async def test_a_gcs_object_is_read_from_its_bucket(gcs: Any, tmp_path: Path) ->
     assert done.stdout.strip() == "{'k': 'v'}"
 
 
+
+
+def test_a_signing_key_too_short_is_refused_without_showing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHORT_KEY", "hunter2")
+
+    done = run_cli("result", "read", "x.bin", "--signing-key-env", "SHORT_KEY", cwd=tmp_path)
+
+    assert done.returncode != 0
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("asyncflow: error: --signing-key-env SHORT_KEY: ")
+    assert "at least 16" in done.stderr and "secrets.token_hex(32)" in done.stderr
+    assert "hunter2" not in done.stderr

@@ -323,7 +323,7 @@ async def test_a_tampered_signed_file_is_refused(tmp_path: Path) -> None:
         PickleSerializer(),
         JSONSerializer(),
         CompressedSerializer(PickleSerializer(), format="zlib"),
-        SignedSerializer(JSONSerializer(), key="key"),
+        SignedSerializer(JSONSerializer(), key="key-" * 8),
     ],
     ids=repr,
 )

@@ -148,11 +148,21 @@ async def test_a_relative_location_with_dotdot_is_rejected(tmp_path: Path) -> No
         await result.read("../x.pkl")
 
 
-async def test_an_absolute_template_written_by_the_user_is_allowed(tmp_path: Path) -> None:
+async def test_an_absolute_template_is_refused_with_the_dir_to_use(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     result = LocalResult(dir=tmp_path / "dir", location=str(elsewhere) + "/{task_name}.pkl")
-    written = await result.write(1, task_name="t")
-    assert written.location == str(elsewhere / "t.pkl")
+    with pytest.raises(LocationError) as info:
+        await result.write(1, task_name="t")
+    assert "is an absolute path" in str(info.value)
+    assert "Give the directory as dir=" in str(info.value)
+    assert not elsewhere.exists()
+
+
+async def test_a_fixed_absolute_location_is_the_authors_choice(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "t.pkl"
+    written = await LocalResult(dir=tmp_path / "dir", location=str(elsewhere)).write(1)
+    assert written.location == str(elsewhere)
+    assert (await LocalResult(dir=tmp_path / "dir").read(str(elsewhere))).value == 1
 
 
 async def test_an_empty_location_is_rejected(tmp_path: Path) -> None:
