@@ -181,6 +181,7 @@ class Recorder:
         self._runs: dict[FlowRunContext, _Run] = {}
         self._open = 0
         self._connected = False
+        self._connect_error: BaseException | None = None
         self._closing = False
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
@@ -190,6 +191,8 @@ class Recorder:
         self._packed_flow_runs: Rows = []
         self._lifecycle_lock = asyncio.Lock()
         self._lifecycle_loop: asyncio.AbstractEventLoop | None = None
+        #: Called when the last run recording here ends (see :mod:`._sharing`).
+        self._on_idle: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"<Recorder {display_url(self.url)}>"
@@ -224,6 +227,8 @@ class Recorder:
         async with self._lifecycle():
             if self._open == 0:
                 await self._start()
+            elif not self._connected:  # runs recording here went unrecorded: try again
+                await self._connect()
             self._open += 1
         try:
             await self._record_start(fctx)
@@ -239,6 +244,9 @@ class Recorder:
         run = _Run(flow, plan.index, any(plan.mapped))
         self._runs[fctx] = run
         if not self._connected:
+            logger.error("history: runs are not recorded in %s (flow run %s is not): %s",
+                         display_url(self.url), fctx.values.get("flow_run_id"),
+                         self._connect_error)
             return
         values = fctx.values
         try:
@@ -282,6 +290,8 @@ class Recorder:
         async with self._lifecycle():
             self._open -= 1
             if self._open == 0:
+                if self._on_idle is not None:
+                    self._on_idle()
                 await self._stop()
 
     async def flush(self) -> None:
@@ -305,6 +315,12 @@ class Recorder:
         self._closing = False
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        await self._connect()
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def _connect(self) -> None:
+        """Connect and migrate; if that fails, the runs that open meanwhile are not
+        recorded (each says so) and the next run to open tries again."""
         try:
             await self.store.connect()
             try:
@@ -315,11 +331,10 @@ class Recorder:
         except MissingExtraError:
             raise
         except Exception as exc:
-            logger.error("history: runs are not recorded: %s", exc)
+            self._connect_error = exc
             self._connected = False
         else:
             self._connected = True
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     async def _stop(self) -> None:
         writer, self._writer = self._writer, None
@@ -411,9 +426,17 @@ class Recorder:
                 await self.store.write_batch(rows, flow_runs)
             except Exception as exc:
                 logger.error(
-                    "history: %d transitions were not recorded in %s: %s",
-                    sum(row[2] for row in rows), display_url(self.url), exc,
+                    "history: %d transitions were not recorded in %s (flow runs %s): %s",
+                    sum(row[2] for row in rows), display_url(self.url),
+                    self._run_ids({row[0] for row in rows}), exc,
                 )
+
+    def _run_ids(self, pks: set[int]) -> str:
+        """The engine's ids of the recorded runs ``pks``, for a message."""
+        ids = [str(fctx.values.get("flow_run_id")) for fctx, run in self._runs.items()
+               if run.pk in pks]
+        shown = ", ".join(ids[:5])
+        return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
     def _rows(self, batch: list[Any]) -> tuple[list[Batch], Rows]:
         """A slice of the buffer as rows for ``HistoryStore.write_batch``: one packed row
@@ -544,5 +567,8 @@ class Recorder:
 
 
 def recorder_for(url: str) -> Callable[[Any, State, State], None]:
-    """The engine's hook: a new recorder writing to ``url``."""
-    return Recorder(url)
+    """The engine's hook: the recorder that the runs of this event loop writing to
+    ``url`` share (see :mod:`._sharing`)."""
+    from ._sharing import shared_recorder
+
+    return shared_recorder(url)
