@@ -8,6 +8,8 @@ A writer task, started by :meth:`Recorder.open` and stopped by the last
 transitions (see :mod:`._packing`), and writes the packed rows one write at a time.
 ``close`` packs and writes what is left and the run's final state, so the history is
 complete when ``flow.run`` returns; a process that dies loses what was not written yet.
+Runs that name a database rather than pass a recorder share one recorder per event loop
+and database (see :mod:`._sharing`).
 
 The history never breaks a run: if the database cannot be reached or written, the error
 is logged (logger ``asyncflow.history``) and the run goes on.
@@ -226,14 +228,22 @@ class Recorder:
             )
         async with self._lifecycle():
             if self._open == 0:
-                await self._start()
+                try:
+                    await self._start()
+                except BaseException:  # no run records here: leave nothing registered
+                    if self._on_idle is not None:
+                        self._on_idle()
+                    raise
             elif not self._connected:  # runs recording here went unrecorded: try again
                 await self._connect()
             self._open += 1
         try:
             await self._record_start(fctx)
         except BaseException:
-            await self._release(fctx)
+            # Shielded: a run cancelled here must still leave, or the recorder it
+            # shares with other runs would never stop its writer.
+            with anyio.CancelScope(shield=True):
+                await self._release(fctx)
             raise
 
     async def _record_start(self, fctx: FlowRunContext) -> None:
