@@ -11,11 +11,12 @@ Run from the repository root: ``python -m benchmarks bench_history``.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from pathlib import Path
 
-from asyncflow import Flow, task
+from asyncflow import Flow, history, task
 
 from ._timing import Row, best_of, row
 
@@ -82,7 +83,36 @@ async def small_runs(directory: Path) -> Row:
                f"{(t_on - t_off) * 1e3:.1f} ms per run to connect, record and close")
 
 
+async def concurrent_runs(directory: Path, n: int = 1000, rounds: int = 3) -> Row:
+    """``n`` runs of a two-task flow started at once, all naming one SQLite file: they
+    share one recorder, and every run must be recorded."""
+    with Flow("pair") as flow:
+        inc(inc(1))
+    url = f"sqlite:///{directory / 'concurrent.db'}"
+    expected = 0
+
+    async def runs(history_option: str | bool) -> None:
+        states = await asyncio.gather(*(flow.run(history=history_option) for _ in range(n)))
+        assert all(state.is_successful() for state in states)
+
+    async def on() -> None:
+        nonlocal expected
+        await runs(url)
+        expected += n
+
+    async def off() -> None:
+        await runs(False)
+
+    t_on, t_off = await best_of(rounds, on, off)
+    async with history.connect(url) as db:
+        recorded = await db.count_runs()
+    assert recorded == expected, f"{recorded} of {expected} runs recorded"
+    return row(f"{n:,} concurrent two-task runs, history on (SQLite)", t_on, t_off, "report",
+               f"all {expected:,} runs recorded; {(t_on - t_off) / n * 1e3:.2f} ms per run")
+
+
 async def run_benchmarks() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        return [await fan_out(directory), await mapped(directory), await small_runs(directory)]
+        return [await fan_out(directory), await mapped(directory), await small_runs(directory),
+                await concurrent_runs(directory)]

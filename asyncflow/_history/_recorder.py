@@ -8,6 +8,8 @@ A writer task, started by :meth:`Recorder.open` and stopped by the last
 transitions (see :mod:`._packing`), and writes the packed rows one write at a time.
 ``close`` packs and writes what is left and the run's final state, so the history is
 complete when ``flow.run`` returns; a process that dies loses what was not written yet.
+Runs that name a database rather than pass a recorder share one recorder per event loop
+and database (see :mod:`._sharing`).
 
 The history never breaks a run: if the database cannot be reached or written, the error
 is logged (logger ``asyncflow.history``) and the run goes on.
@@ -181,6 +183,7 @@ class Recorder:
         self._runs: dict[FlowRunContext, _Run] = {}
         self._open = 0
         self._connected = False
+        self._connect_error: BaseException | None = None
         self._closing = False
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
@@ -190,6 +193,8 @@ class Recorder:
         self._packed_flow_runs: Rows = []
         self._lifecycle_lock = asyncio.Lock()
         self._lifecycle_loop: asyncio.AbstractEventLoop | None = None
+        #: Called when the last run recording here ends (see :mod:`._sharing`).
+        self._on_idle: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"<Recorder {display_url(self.url)}>"
@@ -223,12 +228,22 @@ class Recorder:
             )
         async with self._lifecycle():
             if self._open == 0:
-                await self._start()
+                try:
+                    await self._start()
+                except BaseException:  # no run records here: leave nothing registered
+                    if self._on_idle is not None:
+                        self._on_idle()
+                    raise
+            elif not self._connected:  # runs recording here went unrecorded: try again
+                await self._connect()
             self._open += 1
         try:
             await self._record_start(fctx)
         except BaseException:
-            await self._release(fctx)
+            # Shielded: a run cancelled here must still leave, or the recorder it
+            # shares with other runs would never stop its writer.
+            with anyio.CancelScope(shield=True):
+                await self._release(fctx)
             raise
 
     async def _record_start(self, fctx: FlowRunContext) -> None:
@@ -239,6 +254,9 @@ class Recorder:
         run = _Run(flow, plan.index, any(plan.mapped))
         self._runs[fctx] = run
         if not self._connected:
+            logger.error("history: runs are not recorded in %s (flow run %s is not): %s",
+                         display_url(self.url), fctx.values.get("flow_run_id"),
+                         self._connect_error)
             return
         values = fctx.values
         try:
@@ -282,6 +300,8 @@ class Recorder:
         async with self._lifecycle():
             self._open -= 1
             if self._open == 0:
+                if self._on_idle is not None:
+                    self._on_idle()
                 await self._stop()
 
     async def flush(self) -> None:
@@ -305,6 +325,12 @@ class Recorder:
         self._closing = False
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        await self._connect()
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def _connect(self) -> None:
+        """Connect and migrate; if that fails, the runs that open meanwhile are not
+        recorded (each says so) and the next run to open tries again."""
         try:
             await self.store.connect()
             try:
@@ -315,11 +341,10 @@ class Recorder:
         except MissingExtraError:
             raise
         except Exception as exc:
-            logger.error("history: runs are not recorded: %s", exc)
+            self._connect_error = exc
             self._connected = False
         else:
             self._connected = True
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     async def _stop(self) -> None:
         writer, self._writer = self._writer, None
@@ -411,9 +436,17 @@ class Recorder:
                 await self.store.write_batch(rows, flow_runs)
             except Exception as exc:
                 logger.error(
-                    "history: %d transitions were not recorded in %s: %s",
-                    sum(row[2] for row in rows), display_url(self.url), exc,
+                    "history: %d transitions were not recorded in %s (flow runs %s): %s",
+                    sum(row[2] for row in rows), display_url(self.url),
+                    self._run_ids({row[0] for row in rows}), exc,
                 )
+
+    def _run_ids(self, pks: set[int]) -> str:
+        """The engine's ids of the recorded runs ``pks``, for a message."""
+        ids = [str(fctx.values.get("flow_run_id")) for fctx, run in self._runs.items()
+               if run.pk in pks]
+        shown = ", ".join(ids[:5])
+        return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
     def _rows(self, batch: list[Any]) -> tuple[list[Batch], Rows]:
         """A slice of the buffer as rows for ``HistoryStore.write_batch``: one packed row
@@ -544,5 +577,8 @@ class Recorder:
 
 
 def recorder_for(url: str) -> Callable[[Any, State, State], None]:
-    """The engine's hook: a new recorder writing to ``url``."""
-    return Recorder(url)
+    """The engine's hook: the recorder that the runs of this event loop writing to
+    ``url`` share (see :mod:`._sharing`)."""
+    from ._sharing import shared_recorder
+
+    return shared_recorder(url)

@@ -30,7 +30,10 @@ from ._store import HistoryStore, Row
 if TYPE_CHECKING:
     import aiosqlite
 
-BUSY_TIMEOUT_MS = 10_000
+#: How long a write waits for another process's write lock before it gives up (and the
+#: recorder logs what was not recorded). SQLite retries meanwhile, backing off to 100 ms.
+LOCK_WAIT_SECONDS = 30.0
+BUSY_TIMEOUT_MS = int(LOCK_WAIT_SECONDS * 1000)
 
 
 def _aiosqlite() -> Any:
@@ -156,7 +159,15 @@ class SQLiteStore(HistoryStore):
         lock = self._lock_or_fail()
         db = await self._database()
         async with lock:
-            await db.execute("BEGIN IMMEDIATE")
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                raise HistoryError(
+                    f"the history database {str(self.path)!r} stayed locked by another "
+                    f"connection for over {BUSY_TIMEOUT_MS / 1000:g}s ({exc})"
+                ) from exc
             try:
                 yield _Conn(db)
             except BaseException:
