@@ -27,6 +27,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .._core._context import current_task_run
 from .._core._exceptions import NotificationError, SecretNotFoundError
 from .._core._states import State
 from .._secrets import Secret, SecretStr
@@ -77,6 +78,7 @@ class Notifier(ABC):
                 settings=NotificationSettings.current(),
                 change=describe(obj, new_state) if outgoing.batchable else None,
                 batchable=outgoing.batchable,
+                order=_order_key(obj, new_state),
             )
             await dispatch(outgoing.key, outgoing.channel, alert)
         except (NotificationError, SecretNotFoundError) as exc:
@@ -104,6 +106,15 @@ class Notifier(ABC):
         if not self.raise_on_error:
             options.append("raise_on_error=False")
         return f"{type(self).__name__}({', '.join(options)})"
+
+
+def _order_key(obj: Any, state: State) -> Hashable:
+    """Alerts about one task run (object and map index) keep their order."""
+    task_run = current_task_run()
+    index = state.map_index if state.map_index is not None else (
+        task_run.map_index if task_run is not None else None
+    )
+    return (id(obj), index)
 
 
 def secret_text(name: str, purpose: str) -> SecretStr:

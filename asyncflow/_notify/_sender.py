@@ -14,7 +14,10 @@ sender posts one message at a time:
 - anything else fails the message; when the receiver itself is gone (``403``, ``404``,
   ``410``, a refused login) it fails everything queued for it.
 
-A channel that batches (Slack) folds every batchable alert waiting into one digest.
+A channel that batches (Slack) folds every batchable alert waiting into one digest. A
+channel without pacing (interval 0: webhooks, email, Slack with ``slack_interval = 0``)
+keeps up to ``MAX_IN_FLIGHT`` single messages in flight, never two about the same task run, so the
+transitions of one task arrive in order.
 
 Inside a flow run the notifier returns as soon as the alert is queued. The run owns a
 :class:`RunAlerts` tally in its resources, closed when the run ends: closing waits until
@@ -51,6 +54,7 @@ logger = logging.getLogger("asyncflow.notifications")
 
 RUN_ALERTS_KEY = "asyncflow.notifications.alerts"
 MAX_BACKOFF = 30.0
+MAX_IN_FLIGHT = 32
 
 
 class Verdict(enum.Enum):
@@ -99,6 +103,7 @@ class Alert:
     settings: NotificationSettings
     change: StateChange | None = None  # what a digest says about it
     batchable: bool = False
+    order: Hashable = None  # alerts with equal keys (one task run) are sent in order
     run: RunAlerts | None = None
     waiter: asyncio.Future[None] | None = None
     settled: bool = False
@@ -247,27 +252,44 @@ class Sender:
                 if delay > 0:
                     await asyncio.sleep(delay)  # pacing: the receiver's rate
                     continue  # the queue may have changed meanwhile
-                batch = self._take()
-                self.in_flight = batch
-                outcome, attempts = await self._attempt(batch)
+                batches = self._take()
+                self.in_flight = [alert for batch in batches for alert in batch]
+                results = await asyncio.gather(*map(self._attempt, batches))
                 self.in_flight = []
-                self._after(batch, outcome, attempts, loop.time())
+                for batch, (outcome, attempts) in zip(batches, results, strict=True):
+                    self._after(batch, outcome, attempts, loop.time())
         finally:
             # No await here: a submit after this point starts a new task. Shared clients
             # are closed by whoever releases the sender last (stop_if_unneeded).
             self.task = None
             self.in_flight = []
 
-    def _take(self) -> list[Alert]:
+    def _take(self) -> list[list[Alert]]:
+        """What to send now: one message (maybe a digest), or a window of single ones."""
         first = self.queue.popleft()
-        if not (first.batchable and self.channel.batches):
-            return [first]
-        batch = [first]
-        rest: deque[Alert] = deque()
-        for alert in self.queue:
-            (batch if alert.batchable else rest).append(alert)
+        if first.batchable and self.channel.batches:
+            batch = [first]
+            rest: deque[Alert] = deque()
+            for alert in self.queue:
+                (batch if alert.batchable else rest).append(alert)
+            self.queue = rest
+            return [batch]
+        if self.channel.interval(first.settings) > 0:
+            return [[first]]
+        window = [[first]]
+        orders = {first.order}
+        rest = deque()
+        while self.queue and len(window) < MAX_IN_FLIGHT:
+            alert = self.queue.popleft()
+            if alert.order in orders or (alert.batchable and self.channel.batches):
+                rest.append(alert)  # after the one in flight, or for the next digest
+                orders.add(alert.order)
+                continue
+            orders.add(alert.order)
+            window.append([alert])
+        rest.extend(self.queue)
         self.queue = rest
-        return batch
+        return window
 
     async def _attempt(self, batch: list[Alert]) -> tuple[Outcome, int]:
         settings = batch[0].settings

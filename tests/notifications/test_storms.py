@@ -20,7 +20,7 @@ import anyio
 import pytest
 
 from asyncflow import Flow, task
-from asyncflow.notifications import slack_notifier
+from asyncflow.notifications import slack_notifier, webhook_notifier
 from asyncflow.states import Failed, State, Success
 from tests.servers.slack import FakeSlack, Reply
 
@@ -221,3 +221,41 @@ async def test_alerts_still_waiting_at_the_flush_timeout_are_counted_as_lost(
     assert "3 of 4 alerts of flow 'impatient'" in record.getMessage()
     assert "notifications.flush_timeout (0.3s)" in record.getMessage()
     assert_nothing_left_running()
+
+
+async def test_a_rate_limited_webhook_is_waited_out_not_failed(limited: FakeSlack) -> None:
+    hook = limited.route("/hooks/ops", Reply(202, "accepted"))
+
+    @task(state_handlers=[webhook_notifier(hook, only_states=[Success])])
+    def work(i: int) -> int:
+        return i
+
+    with Flow("hooked") as flow:
+        work.map(list(range(2)))
+
+    state = await flow.run()
+
+    assert state.is_successful()
+    statuses = [r.status for r in limited.requests]
+    assert statuses.count(202) == 3  # both children and the parent's Mapped
+    assert statuses.count(429) >= 1  # the webhook does not announce its rate: it is told
+    assert_nothing_left_running()
+
+
+async def test_unpaced_messages_overlap_but_keep_each_tasks_order(slack: FakeSlack) -> None:
+    hook = slack.route("/hooks/ops", Reply(202, "accepted"))
+
+    @task(state_handlers=[webhook_notifier(hook)])
+    def work(i: int) -> int:
+        return i
+
+    with Flow("ordered") as flow:
+        work.map(list(range(40)))
+
+    state = await flow.run()
+
+    assert state.is_successful()
+    arrivals: dict[Any, list[str]] = {}
+    for request in slack.requests:
+        arrivals.setdefault(request.payload["map_index"], []).append(request.payload["new_state"])
+    assert all(arrivals[i] == ["Running", "Success"] for i in range(40))

@@ -159,7 +159,7 @@ class FakeSlack:
             status, text = 405, "invalid_method"
         elif reply.validate:
             status, text = _slack_verdict(body)
-        if status == 200:
+        if 200 <= status < 300:
             self._last_accepted[request.path] = received_at
         peername = request.transport.get_extra_info("peername") if request.transport else None
         peer = (str(peername[0]), int(peername[1])) if peername else None
