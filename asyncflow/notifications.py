@@ -10,10 +10,14 @@ Every notifier is an async state handler ``(obj, old_state, new_state)``::
           state_handlers=[slack_notifier(only_states=[Failed, Retrying])])
     async def load(): ...
 
-HTTP notifiers share one aiohttp session per flow run; they retry 429 (after its
-``Retry-After``) and 5xx answers, and by default a final failure raises
-:class:`NotificationError`, which fails the task. Webhook URLs and credentials come from
-secrets (see :mod:`asyncflow.secrets`) and never appear in messages or logs.
+Messages to one receiver go through one paced sender shared by every run on the event
+loop: Slack webhooks get at most one message a second, transitions that wait are folded
+into one digest, and a rate limit (``429``) is waited out, never a failure. Inside a flow
+run a notifier returns once its message is queued; the run waits for its alerts when it
+ends (``notifications.flush_timeout``) and counts any it could not deliver in one ERROR
+log line. A missing secret or a formatter error raises :class:`NotificationError` by
+default. Webhook URLs and credentials come from secrets (see :mod:`asyncflow.secrets`)
+and never appear in messages or logs.
 """
 
 from __future__ import annotations

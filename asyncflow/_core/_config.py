@@ -52,6 +52,11 @@ DEFAULTS: dict[str, Any] = {
         "max_attempts": 4,
         "max_retry_after": 30.0,
         "backoff": 0.5,
+        # Paced, digested delivery (asyncflow/_notify/_sender.py).
+        "flush_timeout": 60.0,
+        "slack_interval": 1.0,
+        "digest_tasks": 10,
+        "dashboard_url": "",
     },
     "history": {"url": ""},
     "ui": {"token": ""},

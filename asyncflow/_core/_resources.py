@@ -29,12 +29,14 @@ CLOSE_TIMEOUT = 10.0
 class RunResources:
     """A registry of async resources owned by one run and closed when it ends."""
 
-    __slots__ = ("_closed", "_items", "_stack")
+    __slots__ = ("_closed", "_items", "_stack", "close_timeout")
 
     def __init__(self) -> None:
         self._stack = AsyncExitStack()
         self._items: dict[Hashable, asyncio.Future[Any]] = {}
         self._closed = False
+        #: Bound on closing everything; a resource whose close waits longer may raise it.
+        self.close_timeout = CLOSE_TIMEOUT
 
     async def get(
         self, key: Hashable, factory: Callable[[], AbstractAsyncContextManager[T]]
@@ -67,11 +69,12 @@ class RunResources:
         self._closed = True
         if not self._items:
             return
-        with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT) as scope:
+        bound = self.close_timeout
+        with anyio.CancelScope(shield=True), anyio.move_on_after(bound) as scope:
             try:
                 await self._stack.aclose()
             except Exception:
                 logger.exception("closing a run's shared resources failed")
         if scope.cancelled_caught:
-            logger.warning("closing a run's shared resources took over %ss", CLOSE_TIMEOUT)
+            logger.warning("closing a run's shared resources took over %ss", bound)
         self._items.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,14 +14,9 @@ from .._core._states import State
 from .._secrets import SecretStr, redact
 from ._filters import StateClasses, StateFilter
 from ._formatting import email_content
-from ._notifier import (
-    NotificationDeliveryError,
-    NotificationSettings,
-    Notifier,
-    call_formatter,
-    formatter_name,
-    secret_text,
-)
+from ._notifier import Notifier, Outgoing, call_formatter, formatter_name, secret_text
+from ._sender import Alert, Outcome, Verdict
+from ._settings import NotificationSettings
 
 if TYPE_CHECKING:
     import ssl
@@ -64,6 +60,76 @@ def build_message(content: Any, sender: str, to: Sequence[str], what: str) -> Em
     return message
 
 
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes: host, port, how the connection is encrypted."""
+
+    host: str
+    port: int
+    security: Security
+    tls_context: ssl.SSLContext | None = field(default=None, compare=False)
+
+
+# SMTP's "try again later" answers: service not available, mailbox busy, local error,
+# too many messages. A rate limit, not a failure.
+SLOW_DOWN_CODES = frozenset({421, 450, 451, 452})
+# The login was refused: every message to this account would be too.
+LOGIN_REFUSED_CODES = frozenset({530, 534, 535})
+
+
+class SmtpChannel:
+    """One SMTP account: one message per alert, sent with ``aiosmtplib.send``."""
+
+    kind = "Email notification"
+    batches = False
+
+    def __init__(
+        self, server: SmtpServer, login: tuple[SecretStr | None, SecretStr | None], rcpts: int
+    ) -> None:
+        self.server = server
+        self.login = login
+        self.rcpts = rcpts
+
+    def interval(self, settings: NotificationSettings) -> float:
+        return 0.0
+
+    async def send(self, alerts: Sequence[Alert], settings: NotificationSettings) -> Outcome:
+        aiosmtplib = _aiosmtplib()
+        server = self.server
+        username, password = self.login
+        where = f"SMTP server {server.host}:{server.port} ({server.security})"
+        try:
+            await aiosmtplib.send(
+                alerts[0].message,
+                hostname=server.host,
+                port=server.port,
+                username=username.get_secret_value() if username is not None else None,
+                password=password.get_secret_value() if password is not None else None,
+                use_tls=server.security == "tls",
+                start_tls=server.security == "starttls",
+                tls_context=server.tls_context,
+                timeout=settings.timeout,
+            )
+            return Outcome(Verdict.DELIVERED)
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+            # Described, not chained: the server's answer may quote the credentials.
+            code = getattr(exc, "code", None)
+            failure = redact(f"{type(exc).__name__}: {exc}", username, password)
+            transient = isinstance(
+                exc,
+                (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
+                 aiosmtplib.SMTPTimeoutError, OSError, asyncio.TimeoutError),
+            )
+        status = code if isinstance(code, int) else None
+        description = f"email to {self.rcpts} recipient(s) via {where} failed: {failure}"
+        if status in SLOW_DOWN_CODES:
+            return Outcome(Verdict.SLOW_DOWN, description, status)
+        if transient and status is None:
+            return Outcome(Verdict.RETRY, description)
+        gone = status is None or status in LOGIN_REFUSED_CODES
+        return Outcome(Verdict.FAILED, description, status, receiver_gone=gone)
+
+
 class EmailNotifier(Notifier):
     """A state handler sending an email (made by :func:`email_notifier`)."""
 
@@ -95,8 +161,8 @@ class EmailNotifier(Notifier):
         self.tls_context = tls_context
         self.formatter = formatter
 
-    async def deliver(self, obj: Any, old_state: State, new_state: State) -> None:
-        aiosmtplib = _aiosmtplib()
+    async def prepare(self, obj: Any, old_state: State, new_state: State) -> Outgoing:
+        _aiosmtplib()
         username: SecretStr | None = None
         password: SecretStr | None = None
         if self.username_secret is not None:
@@ -114,31 +180,13 @@ class EmailNotifier(Notifier):
         what = f"the email formatter {formatter_name(self.formatter)}"
         content = await call_formatter(self.formatter, obj, new_state)
         message = build_message(content, sender, self.to, what)
-        settings = NotificationSettings.current()
-        where = f"{self.smtp_host}:{self.smtp_port}"
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.smtp_host,
-                port=self.smtp_port,
-                username=username.get_secret_value() if username is not None else None,
-                password=password.get_secret_value() if password is not None else None,
-                use_tls=self.security == "tls",
-                start_tls=self.security == "starttls",
-                tls_context=self.tls_context,
-                timeout=settings.timeout,
-            )
-            return
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            # Described, not chained: the server's answer may quote the credentials.
-            code = getattr(exc, "code", None)
-            failure = redact(f"{type(exc).__name__}: {exc}", username, password)
-        raise NotificationDeliveryError(
-            f"email to {len(self.to)} recipient(s) via SMTP server {where} "
-            f"({self.security}) failed: {failure}",
-            status=code if isinstance(code, int) else None,
-            body=None,
-            attempts=1,
+        login = (username, password)
+        server = SmtpServer(self.smtp_host, self.smtp_port, self.security, self.tls_context)
+        account = None if username is None else username.get_secret_value()
+        return Outgoing(
+            key=("smtp", server, account),
+            channel=lambda: SmtpChannel(server, login, len(self.to)),
+            message=message,
         )
 
     def _options(self) -> list[str]:
@@ -184,6 +232,10 @@ def email_notifier(
       (sync or async).
     - ``raise_on_error``: raise ``NotificationError`` on failure (default), failing the
       task, or log it and go on.
+
+    Mail to one server and account goes out one message at a time; SMTP's "try again
+    later" answers (421, 450, 451, 452) are waited out, never a failure, and a flow run
+    waits for its alerts when it ends, as for :func:`~asyncflow.notifications.slack_notifier`.
     """
     owner = "email_notifier"
     recipients = (to,) if isinstance(to, str) else tuple(to)

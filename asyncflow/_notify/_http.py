@@ -1,23 +1,18 @@
-"""HTTP for notifiers: one shared aiohttp session per flow run, and a retrying JSON POST.
+"""HTTP for notifiers: the channel that POSTs JSON to a webhook, one request at a time.
 
-Inside a flow run every notifier uses the same ``aiohttp.ClientSession``, created on the
-first notification and closed when the run ends (through the run's
-:class:`~asyncflow._core._resources.RunResources`). Outside a run, a session is opened
-for the one call and closed after it.
-
-:func:`post_json` retries the way webhook receivers such as Slack expect:
+Every HTTP channel of an event loop shares one ``aiohttp.ClientSession`` (from the
+loop's :class:`~asyncflow._notify._sender.Hub`), opened with the first request and
+closed once no sender and no run needs it. The paced sender decides what to do with
+each answer, which :func:`outcome_of` classifies:
 
 - 2xx: delivered.
-- 429: wait for ``Retry-After`` (at most ``notifications.max_retry_after`` seconds, else
-  give up at once), then try again.
-- 5xx, connection errors and timeouts: exponential backoff, up to
-  ``notifications.max_attempts`` attempts in all.
-- any other status (400, 403, 404, 410, ...): not retried.
+- 429: slow down, after ``Retry-After`` (not a failure).
+- 5xx, connection errors and timeouts: retried with backoff.
+- 403, 404, 410: the webhook is gone; everything queued for it fails.
+- any other status (400, 3xx...): this message fails.
 
-A final failure raises :class:`NotificationDeliveryError` naming the status and the
-receiver's short answer (Slack's ``invalid_payload``, ``channel_not_found``...). The URL
-is a secret (a Slack webhook URL is its own credential): it never appears in an error
-message, a log line or an exception's context.
+The URL is a secret (a Slack webhook URL is its own credential): it never appears in
+an error message, a log line or an exception's context.
 """
 
 from __future__ import annotations
@@ -27,30 +22,21 @@ import datetime
 import email.utils
 import functools
 import json
-import logging
-import random
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
-from .._core._context import current_flow_run
 from .._core._exceptions import MissingExtraError, NotificationError
 from .._secrets import SecretStr, redact
-from ._notifier import NotificationDeliveryError, NotificationSettings
+from ._sender import Alert, Outcome, Verdict, current_hub
+from ._settings import NotificationSettings
 
 if TYPE_CHECKING:
     import aiohttp
     from yarl import URL
 
-logger = logging.getLogger("asyncflow.notifications")
-
-SESSION_KEY = ("asyncflow.notifications", "aiohttp.ClientSession")
 USER_AGENT = "asyncflow-notifier"
-MAX_BACKOFF = 30.0
 MAX_CONNECTIONS = 200
 _BODY_READ_LIMIT = 64 * 1024
 _BODY_SHOWN = 120
@@ -71,17 +57,6 @@ def _new_session(settings: NotificationSettings) -> aiohttp.ClientSession:
         headers={"User-Agent": USER_AGENT},
     )
     return session
-
-
-@asynccontextmanager
-async def http_session(settings: NotificationSettings) -> AsyncIterator[aiohttp.ClientSession]:
-    """The run's shared session, or inside no run a session for this block only."""
-    run = current_flow_run()
-    if run is not None:
-        yield await run.resources.get(SESSION_KEY, lambda: _new_session(settings))
-        return
-    async with _new_session(settings) as session:
-        yield session
 
 
 @dataclass(frozen=True)
@@ -198,67 +173,69 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, float(remaining.total_seconds()))
 
 
-def _backoff(attempt: int, settings: NotificationSettings) -> float:
-    delay = min(MAX_BACKOFF, settings.backoff * 2.0 ** (attempt - 1))
-    return delay * random.uniform(0.5, 1.0)  # spread retries of many tasks apart
+GONE = frozenset({401, 403, 404, 410})
 
 
-async def post_json(
-    url: SecretStr,
-    body: bytes,
-    *,
-    service: str,
-    headers: Mapping[str, str] | None = None,
-    also_secret: tuple[str, ...] = (),
-) -> None:
-    """POST ``body`` (JSON text) to ``url``, retrying as the module docstring describes.
+def outcome_of(answer: _Answer, service: str) -> Outcome:
+    """What the paced sender should make of ``answer``."""
+    description = answer.outcome(service)
+    status = answer.status
+    if answer.delivered:
+        verdict = Verdict.DELIVERED
+    elif status == 429:
+        return Outcome(
+            Verdict.SLOW_DOWN, description, status, answer.body,
+            wait=_retry_after_seconds(answer.retry_after),
+        )
+    elif status is None or status >= 500:
+        verdict = Verdict.RETRY
+    else:
+        verdict = Verdict.FAILED
+    return Outcome(verdict, description, status, answer.body, receiver_gone=status in GONE)
 
-    ``also_secret``: more texts (header tokens) to keep out of messages, besides the URL.
-    """
-    settings = NotificationSettings.current()
-    endpoint = target(url, service)
-    secrets = endpoint.secret_forms + also_secret
-    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-    attempts = settings.max_attempts
-    answer = _Answer(None, None)
-    attempt = 0
-    reason = ""
-    async with http_session(settings) as session:
-        while attempt < attempts:
-            attempt += 1
-            answer = await _post_once(
-                session, endpoint.url, body, all_headers, settings, secrets
-            )
-            if answer.delivered:
-                return
-            if answer.status == 429:
-                delay = _retry_after_seconds(answer.retry_after)
-                if delay is None:
-                    delay = _backoff(attempt, settings)
-                elif delay > settings.max_retry_after:
-                    reason = (
-                        f"; it asked to retry after {delay:g}s, more than "
-                        f"notifications.max_retry_after ({settings.max_retry_after:g}s)"
-                    )
-                    break
-            elif answer.status is None or answer.status >= 500:
-                delay = _backoff(attempt, settings)
-            else:
-                break  # other 4xx (and 3xx): the request itself is wrong, do not retry
-            if attempt == attempts:
-                break
-            logger.warning(
-                "%s; retrying in %.2fs (attempt %d of %d)",
-                answer.outcome(service), delay, attempt + 1, attempts,
-            )
-            await anyio.sleep(delay)
-    tries = f" (gave up after {attempt} attempts)" if attempt > 1 else ""
-    raise NotificationDeliveryError(
-        f"{answer.outcome(service)}{reason}{tries}",
-        status=answer.status,
-        body=answer.body,
-        attempts=attempt,
-    )
+
+Digest = Callable[[Sequence[Alert], NotificationSettings], bytes]
+
+
+class HttpChannel:
+    """A JSON endpoint reached through the loop's shared session (see the docstring)."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        service: str,
+        url: SecretStr,
+        headers: Mapping[str, str] | None = None,
+        also_secret: tuple[str, ...] = (),
+        interval: Callable[[NotificationSettings], float] | None = None,
+        digest: Digest | None = None,
+    ) -> None:
+        self.kind = kind
+        self.service = service
+        self.endpoint = target(url, service)
+        self.secrets = self.endpoint.secret_forms + also_secret
+        self.headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+        self._interval = interval
+        self._digest = digest
+        self.batches = digest is not None
+
+    def interval(self, settings: NotificationSettings) -> float:
+        return self._interval(settings) if self._interval is not None else 0.0
+
+    async def send(self, alerts: Sequence[Alert], settings: NotificationSettings) -> Outcome:
+        if len(alerts) == 1 or self._digest is None:
+            body: bytes = alerts[0].message
+        else:
+            body = self._digest(alerts, settings)
+        session = current_hub().session(lambda: _new_session(settings))
+        answer = await _post_once(
+            session, self.endpoint.url, body, self.headers, settings, self.secrets
+        )
+        return outcome_of(answer, self.service)
+
+    def __repr__(self) -> str:
+        return f"HttpChannel({self.service})"  # never the URL
 
 
 def encode_json(payload: Any, what: str) -> bytes:

@@ -1,14 +1,19 @@
-"""What every notifier does around delivery: filter, look up secrets, format, fail or log.
+"""What every notifier does around delivery: filter, look up secrets, format, queue.
 
 A notifier is an async state handler ``await notifier(obj, old_state, new_state)``. In
 order it:
 
 1. checks ``only_states`` / ``ignore_states`` against the new state (no secret is read
    for a transition it ignores);
-2. reads its secrets and builds its message (subclasses, in :meth:`Notifier.deliver`);
-3. delivers it, and on failure raises :class:`~asyncflow.NotificationError` when
-   ``raise_on_error`` is true (the engine then fails the task and tells every handler),
-   or logs the error, without any secret, and lets the run go on.
+2. reads its secrets and builds its message (subclasses, in :meth:`Notifier.prepare`);
+   a missing secret or a formatter error raises :class:`~asyncflow.NotificationError`
+   when ``raise_on_error`` is true (the engine then fails the task and tells every
+   handler), or is logged, without any secret, and the run goes on;
+3. hands the message to its receiver's paced sender (:mod:`._sender`). Inside a flow
+   run it returns at once: delivery goes on in the background, the run waits for it
+   when it ends, and an alert that cannot be delivered is counted in one ERROR log
+   line. Outside a run it waits for the delivery, and a failure is raised or logged as
+   in step 2.
 
 It returns None, so the state the engine proposed stands.
 """
@@ -18,20 +23,38 @@ from __future__ import annotations
 import inspect
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._core._config import load_config
-from .._core._context import context
+from .._core._context import current_task_run
 from .._core._exceptions import NotificationError, SecretNotFoundError
 from .._core._states import State
 from .._secrets import Secret, SecretStr
 from ._filters import StateFilter
+from ._formatting import describe
+from ._sender import Alert, Channel, dispatch
+from ._settings import (
+    NotificationDeliveryError as NotificationDeliveryError,
+    NotificationSettings as NotificationSettings,
+)
 
 logger = logging.getLogger("asyncflow.notifications")
 
-DEFAULT_BACKOFF = 0.5
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A notifier's message for one transition, and the receiver it goes to.
+
+    ``key`` names the receiver (notifiers with equal keys share one paced sender);
+    ``channel`` makes its :class:`~._sender.Channel` the first time the key is seen;
+    ``batchable``: the message may be folded into a digest with others.
+    """
+
+    key: Hashable
+    channel: Callable[[], Channel]
+    message: Any
+    batchable: bool = False
 
 
 class Notifier(ABC):
@@ -47,7 +70,17 @@ class Notifier(ABC):
         if not self.state_filter.accepts(new_state):
             return None
         try:
-            await self.deliver(obj, old_state, new_state)
+            outgoing = await self.prepare(obj, old_state, new_state)
+            alert = Alert(
+                name=str(getattr(obj, "name", None) or obj),
+                state=new_state.name,
+                message=outgoing.message,
+                settings=NotificationSettings.current(),
+                change=describe(obj, new_state) if outgoing.batchable else None,
+                batchable=outgoing.batchable,
+                order=_order_key(obj, new_state),
+            )
+            await dispatch(outgoing.key, outgoing.channel, alert)
         except (NotificationError, SecretNotFoundError) as exc:
             if self.raise_on_error:
                 raise
@@ -58,8 +91,8 @@ class Notifier(ABC):
         return None
 
     @abstractmethod
-    async def deliver(self, obj: Any, old_state: State, new_state: State) -> None:
-        """Send the notification about ``obj`` entering ``new_state``."""
+    async def prepare(self, obj: Any, old_state: State, new_state: State) -> Outgoing:
+        """The message about ``obj`` entering ``new_state``, and where it goes."""
 
     def _options(self) -> list[str]:
         """Keyword arguments shown by ``repr`` (never a secret's value)."""
@@ -75,47 +108,13 @@ class Notifier(ABC):
         return f"{type(self).__name__}({', '.join(options)})"
 
 
-class NotificationDeliveryError(NotificationError):
-    """A notification was not accepted by its receiver.
-
-    ``status`` is the last HTTP status (None when no answer came), ``body`` the
-    receiver's short answer (e.g. ``channel_not_found``), ``attempts`` how many requests
-    were made.
-    """
-
-    def __init__(
-        self, message: str, *, status: int | None, body: str | None, attempts: int
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-        self.attempts = attempts
-
-
-@dataclass(frozen=True)
-class NotificationSettings:
-    """The ``[notifications]`` configuration section."""
-
-    timeout: float
-    max_attempts: int
-    max_retry_after: float
-    backoff: float
-
-    @classmethod
-    def current(cls) -> NotificationSettings:
-        """The settings of the current run (read when it started), else read now."""
-        config = context.get("config")
-        if not isinstance(config, Mapping) or not isinstance(
-            config.get("notifications"), Mapping
-        ):
-            config = load_config()
-        section = config["notifications"]
-        return cls(
-            timeout=float(section.get("timeout", 10.0)),
-            max_attempts=max(1, int(section.get("max_attempts", 4))),
-            max_retry_after=float(section.get("max_retry_after", 30.0)),
-            backoff=float(section.get("backoff", DEFAULT_BACKOFF)),
-        )
+def _order_key(obj: Any, state: State) -> Hashable:
+    """Alerts about one task run (object and map index) keep their order."""
+    task_run = current_task_run()
+    index = state.map_index if state.map_index is not None else (
+        task_run.map_index if task_run is not None else None
+    )
+    return (id(obj), index)
 
 
 def secret_text(name: str, purpose: str) -> SecretStr:

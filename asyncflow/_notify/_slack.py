@@ -18,10 +18,19 @@ from typing import Any, overload
 
 from .._core._states import State
 from .._secrets import SecretStr
+from ._digest import slack_digest_body
 from ._filters import StateClasses, StateFilter
 from ._formatting import slack_message_formatter
-from ._http import encode_json, post_json
-from ._notifier import Notifier, call_formatter, formatter_name, given_secret, secret_text
+from ._http import HttpChannel, encode_json
+from ._notifier import (
+    Notifier,
+    Outgoing,
+    call_formatter,
+    formatter_name,
+    given_secret,
+    secret_text,
+)
+from ._settings import NotificationSettings
 
 DEFAULT_WEBHOOK_SECRET = "SLACK_WEBHOOK_URL"
 
@@ -40,20 +49,27 @@ class SlackNotifier(Notifier):
         webhook_secret: str,
         state_filter: StateFilter,
         formatter: SlackFormatter,
+        batch: bool,
         raise_on_error: bool,
     ) -> None:
         super().__init__(state_filter, raise_on_error=raise_on_error)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.formatter = formatter
+        self.batch = batch
 
-    async def deliver(self, obj: Any, old_state: State, new_state: State) -> None:
+    async def prepare(self, obj: Any, old_state: State, new_state: State) -> Outgoing:
         url = self.webhook_url
         if url is None:
             url = secret_text(self.webhook_secret, "the Slack webhook URL")
         payload = await call_formatter(self.formatter, obj, new_state)
         body = encode_json(payload, f"the Slack formatter {formatter_name(self.formatter)}")
-        await post_json(url, body, service="Slack webhook")
+        return Outgoing(
+            key=("slack", url.get_secret_value()),
+            channel=lambda: _slack_channel(url),
+            message=body,
+            batchable=self.batch,
+        )
 
     def _options(self) -> list[str]:
         options = []
@@ -63,7 +79,24 @@ class SlackNotifier(Notifier):
             options.append(f"webhook_secret={self.webhook_secret!r}")
         if self.formatter is not slack_message_formatter:
             options.append(f"formatter={formatter_name(self.formatter)}")
+        if not self.batch:
+            options.append("batch=False")
         return options
+
+
+def _slack_interval(settings: NotificationSettings) -> float:
+    return settings.slack_interval
+
+
+def _slack_channel(url: SecretStr) -> HttpChannel:
+    """One Slack webhook: paced at ``notifications.slack_interval``, digests allowed."""
+    return HttpChannel(
+        kind=SlackNotifier.kind,
+        service="Slack webhook",
+        url=url,
+        interval=_slack_interval,
+        digest=slack_digest_body,
+    )
 
 
 @overload
@@ -80,6 +113,7 @@ def slack_notifier(
     only_states: StateClasses = None,
     ignore_states: StateClasses = None,
     formatter: SlackFormatter | None = None,
+    batch: bool = True,
     raise_on_error: bool = True,
 ) -> SlackNotifier: ...
 
@@ -93,6 +127,7 @@ def slack_notifier(
     only_states: StateClasses = None,
     ignore_states: StateClasses = None,
     formatter: SlackFormatter | None = None,
+    batch: bool = True,
     raise_on_error: bool = True,
 ) -> SlackNotifier | Coroutine[Any, Any, State | None]:
     """Post state changes to a Slack incoming webhook.
@@ -109,10 +144,22 @@ def slack_notifier(
       - ``only_states`` / ``ignore_states``: State classes to report / not to report
         (subclasses match). They are checked before any secret is read.
       - ``formatter``: ``(obj, state) -> payload`` (sync or async); the default is
-        :func:`slack_message_formatter`.
-      - ``raise_on_error``: when true (default) a failed delivery raises
-        ``NotificationError``, which fails the task; when false it is logged and the
-        run goes on.
+        :func:`slack_message_formatter`. It shapes each message about one transition.
+      - ``batch``: when true (default), transitions waiting for the webhook together
+        go out as one digest message (counts by state, the first
+        ``notifications.digest_tasks`` tasks with their errors, a link to the run on
+        the dashboard at ``notifications.dashboard_url``). False: one message each.
+      - ``raise_on_error``: when true (default) a missing secret or a formatter error
+        raises ``NotificationError``, which fails the task; when false it is logged
+        and the run goes on.
+
+    Messages to one webhook go out one at a time, at most one per
+    ``notifications.slack_interval`` seconds (Slack's rate), honouring ``Retry-After``;
+    a rate limit never fails a task. Inside a flow run the handler returns once the
+    message is queued, and the run waits for its alerts when it ends (at most
+    ``notifications.flush_timeout`` seconds); alerts that cannot be delivered are
+    counted in one ERROR log line. Outside a run the handler waits for the delivery
+    and a failure raises ``NotificationDeliveryError`` (or is logged).
 
     Options may also be given with the handler form, so Prefect-style
     ``functools.partial(slack_notifier, only_states=[Failed])`` works.
@@ -144,6 +191,7 @@ def slack_notifier(
         webhook_secret=webhook_secret,
         state_filter=StateFilter(only_states, ignore_states, owner=owner),
         formatter=formatter if formatter is not None else slack_message_formatter,
+        batch=bool(batch),
         raise_on_error=raise_on_error,
     )
     if handler_form:

@@ -9,8 +9,15 @@ from .._core._states import State
 from .._secrets import SecretStr
 from ._filters import StateClasses, StateFilter
 from ._formatting import webhook_payload
-from ._http import encode_json, post_json
-from ._notifier import Notifier, call_formatter, formatter_name, given_secret, secret_text
+from ._http import HttpChannel, encode_json
+from ._notifier import (
+    Notifier,
+    Outgoing,
+    call_formatter,
+    formatter_name,
+    given_secret,
+    secret_text,
+)
 
 WebhookFormatter = Callable[[Any, State, State], Any]
 
@@ -36,7 +43,7 @@ class WebhookNotifier(Notifier):
         self.formatter = formatter
         self.headers = dict(headers)
 
-    async def deliver(self, obj: Any, old_state: State, new_state: State) -> None:
+    async def prepare(self, obj: Any, old_state: State, new_state: State) -> Outgoing:
         url = self.url
         if url is None:
             assert self.url_secret is not None
@@ -52,7 +59,15 @@ class WebhookNotifier(Notifier):
             for value in self.headers.values()
             if isinstance(value, SecretStr)
         )
-        await post_json(url, body, service="webhook", headers=headers, also_secret=tokens)
+        endpoint = url
+        return Outgoing(
+            key=("webhook", url.get_secret_value(), tuple(sorted(headers.items()))),
+            channel=lambda: HttpChannel(
+                kind=self.kind, service="webhook", url=endpoint, headers=headers,
+                also_secret=tokens,
+            ),
+            message=body,
+        )
 
     def _options(self) -> list[str]:
         options = [f"url={self.url}" if self.url is not None else f"url_secret={self.url_secret!r}"]
@@ -87,8 +102,10 @@ def webhook_notifier(
     - ``raise_on_error``: raise ``NotificationError`` on a failed delivery (default),
       failing the task, or log it and go on.
 
-    Retries, timeouts and the shared session are those of every HTTP notifier: see
-    :func:`~asyncflow.notifications.slack_notifier`.
+    Messages to one URL go out one at a time through its paced sender: a ``429`` is
+    waited out (``Retry-After``), never a failure, and a flow run waits for its alerts
+    when it ends. Retries, timeouts and the shared session are those of every HTTP
+    notifier: see :func:`~asyncflow.notifications.slack_notifier`.
     """
     owner = "webhook_notifier"
     if (url is None) == (url_secret is None):

@@ -15,6 +15,8 @@ Routes (relative to where the app is mounted)::
     GET /runs/{run}                        a run: DAG, task table (?state= &page=)
     GET /runs/{run}/tasks/{task}[/{index}] a task run and its transition timeline
     GET /runs/{run}/events?after=ID        server-sent events: the run's new transitions
+    GET /flow-runs/{flow_run_id}           redirects to the latest run with that engine id
+                                           (the link of a notification digest)
     GET /static/app.css, /static/app.js
 
 The events stream polls the database for transitions with an id above the last one sent
@@ -88,6 +90,7 @@ def create_app(
     app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}/{index:\\d+}", task_run_detail,
                        name="child")
     app.router.add_get("/runs/{run:\\d+}/events", run_events, name="events")
+    app.router.add_get("/flow-runs/{flow_run_id}", run_by_flow_run_id, name="flow_run")
     app.router.add_get("/static/app.css", _asset(CSS, "text/css"), name="css")
     app.router.add_get("/static/app.js", _asset(JS, "text/javascript"), name="js")
     app.router.add_get("/favicon.ico", _no_icon)
@@ -220,6 +223,16 @@ def _task_path(request: web.Request, run: int, tr: TaskRunRecord) -> str:
 
 
 # ---- pages -------------------------------------------------------------------------------
+async def run_by_flow_run_id(request: web.Request) -> web.Response:
+    """Redirect from the engine's flow run id (as notifications know it) to its run page."""
+    flow_run_id = request.match_info["flow_run_id"]
+    try:
+        run = await request.config_dict[STORE].get_flow_run(flow_run_id)
+    except RunNotFoundError:
+        raise _not_found(request, f"There is no recorded run with id {flow_run_id!r}.") from None
+    raise web.HTTPFound(_url(request, "run", run=run.id))
+
+
 async def runs_list(request: web.Request) -> web.Response:
     store = request.config_dict[STORE]
     query = request.query

@@ -45,6 +45,7 @@ async def test_starttls_with_login_sends_plain_and_html(
     )
 
     await notify(TASK, Running(), Failed("Task run failed.", result=ValueError("<b>bad</b>")))
+    await credentials.resources.aclose()  # the run's end waits for its alerts
 
     assert smtp.logins == [(USER, True)]
     [mail] = smtp.messages
@@ -69,6 +70,7 @@ async def test_implicit_tls(tls_files: TLSFiles, credentials: FlowRunContext) ->
             tls_context=tls_files.client_context(),
         )
         await notify(TASK, Running(), Success())
+        await credentials.resources.aclose()
 
     assert server.logins == [(USER, True)]
     assert len(server.messages) == 1
@@ -88,6 +90,31 @@ async def test_a_wrong_password_fails_without_showing_it(
         tls_context=tls_files.client_context(),
     )
 
+    with caplog.at_level(logging.DEBUG):
+        await notify(TASK, Running(), Failed())
+        await flow_run.resources.aclose()
+
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "1 of 1 alerts" in record.getMessage()
+    assert "SMTPAuthenticationError" in record.getMessage()
+    assert "535" in record.getMessage()
+    assert "wr0ng-pw" not in caplog.text
+    assert smtp.messages == []
+
+
+async def test_outside_a_run_a_wrong_password_raises_without_showing_it(
+    smtp: FakeSMTP, tls_files: TLSFiles, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("ASYNCFLOW__CONTEXT__SECRETS__EMAIL_USERNAME", USER)
+    monkeypatch.setenv("ASYNCFLOW__CONTEXT__SECRETS__EMAIL_PASSWORD", "wr0ng-pw")
+    notify = email_notifier(
+        "oncall@example.com",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        tls_context=tls_files.client_context(),
+    )
+
     with caplog.at_level(logging.DEBUG), pytest.raises(NotificationDeliveryError) as caught:
         await notify(TASK, Running(), Failed())
 
@@ -98,8 +125,10 @@ async def test_a_wrong_password_fails_without_showing_it(
 
 
 async def test_no_downgrade_when_the_server_offers_no_starttls(
-    tls_files: TLSFiles, credentials: FlowRunContext
+    tls_files: TLSFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ASYNCFLOW__CONTEXT__SECRETS__EMAIL_USERNAME", USER)
+    monkeypatch.setenv("ASYNCFLOW__CONTEXT__SECRETS__EMAIL_PASSWORD", PASSWORD)
     async with FakeSMTP(None, mode="plain") as server:
         notify = email_notifier(
             "oncall@example.com",

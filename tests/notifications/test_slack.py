@@ -40,6 +40,7 @@ async def test_bare_notifier_posts_to_the_url_in_the_run_secrets(
     flow_run.values["secrets"]["SLACK_WEBHOOK_URL"] = slack.url()
 
     returned = await slack_notifier(TASK, Running(), Success("done"))
+    await flow_run.resources.aclose()  # the run's end waits for its alerts
 
     assert returned is None  # the proposed state stands
     [payload] = slack.payloads
@@ -70,6 +71,7 @@ async def test_configured_notifier_reads_its_own_secret(
     flow_run.values["secrets"]["OPS_HOOK"] = slack.url()
 
     await slack_notifier(webhook_secret="OPS_HOOK")(TASK, Running(), Success())
+    await flow_run.resources.aclose()
 
     assert len(slack.payloads) == 1
 
@@ -137,6 +139,7 @@ async def test_payload_has_blocks_text_and_the_classic_attachment(
     await slack_notifier(slack.url())(
         TASK, Running(), Failed("Task run failed.", result=error, map_index=3, run_count=2)
     )
+    await flow_run.resources.aclose()
 
     [payload] = slack.payloads
     assert payload["blocks"][0]["text"]["text"] == payload["text"]
@@ -412,21 +415,22 @@ async def test_one_session_per_run_shared_by_every_notification(
 
     original = _http._new_session
     monkeypatch.setattr(_http, "_new_session", counting)
-    first = slack_notifier(slack.url())
-    second = slack_notifier(slack.url(), only_states=[Failed])
+    monkeypatch.setenv("ASYNCFLOW__NOTIFICATIONS__SLACK_INTERVAL", "0")  # unpaced fake
+    first = slack_notifier(slack.url(), batch=False)
+    second = slack_notifier(slack.url(), only_states=[Failed], batch=False)
 
     async with anyio.create_task_group() as tg:
         for i in range(20):
             tg.start_soon(first, Named(f"t{i}"), Running(), Failed())
             tg.start_soon(second, Named(f"t{i}"), Running(), Failed())
-    for i in range(5):  # later calls reuse the pooled connections
+    for i in range(5):  # later calls reuse the pooled connection
         await first(Named(f"s{i}"), Running(), Success())
+    await flow_run.resources.aclose()
 
     assert len(created) == 1
     assert len(slack.payloads) == 45
     early_peers = {r.peer for r in slack.requests[:-5]}
     assert {r.peer for r in slack.requests[-5:]} <= early_peers
-    await flow_run.resources.aclose()
     assert created[0].closed
 
 

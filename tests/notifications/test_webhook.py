@@ -47,6 +47,7 @@ async def test_posts_the_documented_payload(slack: FakeSlack, flow_run: FlowRunC
     await webhook_notifier(url)(
         TASK, Failed(), Retrying("try again", result=KeyError("id"), start_time=when, run_count=1)
     )
+    await flow_run.resources.aclose()  # the run's end waits for its alerts
 
     [request] = slack.requests
     payload = request.payload
@@ -80,6 +81,7 @@ async def test_url_from_a_secret_and_extra_headers(
     )
 
     await notify(TASK, Running(), Success())
+    await flow_run.resources.aclose()
 
     [request] = slack.requests
     assert request.headers["Authorization"] == "Bearer t0k3n"

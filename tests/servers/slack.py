@@ -5,7 +5,11 @@ message, ``400 invalid_payload`` for a body that is not a JSON object and ``400
 no_text`` for one without ``text``, ``blocks`` or ``attachments``. Other paths answer
 what :meth:`FakeSlack.route` says (``403 invalid_token``, ``404 channel_not_found``,
 ``410 channel_is_archived``, ``429`` with ``Retry-After``, ``500 rollup_error``), and
-unknown paths ``404 no_service``. Every request is recorded with its arrival time::
+unknown paths ``404 no_service``. Every request is recorded with its arrival time.
+
+With ``rate_limit=1.0`` it also limits like Slack under load: a path accepts at most one
+message per second, and a request that comes sooner gets ``429 rate_limited`` with
+``Retry-After: 1`` (whatever its route says)::
 
     async with FakeSlack(delay=0.02) as slack:
         url = slack.url()
@@ -105,8 +109,10 @@ def _slack_verdict(body: bytes) -> tuple[int, str]:
 class FakeSlack:
     """Slack's incoming webhooks, locally. Use as ``async with FakeSlack() as slack``."""
 
-    def __init__(self, *, delay: float = 0.0) -> None:
+    def __init__(self, *, delay: float = 0.0, rate_limit: float | None = None) -> None:
         self.delay = delay
+        self.rate_limit = rate_limit  # seconds between accepted messages on one path
+        self._last_accepted: dict[str, float] = {}
         self.requests: list[Request] = []
         self._routes: dict[str, list[Reply]] = {HOOK_PATH: [Reply.ok()]}
         self._runner: web.AppRunner | None = None
@@ -143,11 +149,18 @@ class FakeSlack:
             reply = Reply(404, "no_service")
         else:
             reply = replies.pop(0) if len(replies) > 1 else replies[0]
-        status, text = reply.status, reply.body
-        if request.method != "POST":
+        status, text, headers = reply.status, reply.body, dict(reply.headers)
+        last = self._last_accepted.get(request.path)
+        if self.rate_limit is not None and last is not None and (
+            received_at - last < self.rate_limit
+        ):
+            status, text, headers = 429, "rate_limited", {"Retry-After": "1"}
+        elif request.method != "POST":
             status, text = 405, "invalid_method"
         elif reply.validate:
             status, text = _slack_verdict(body)
+        if 200 <= status < 300:
+            self._last_accepted[request.path] = received_at
         peername = request.transport.get_extra_info("peername") if request.transport else None
         peer = (str(peername[0]), int(peername[1])) if peername else None
         self.requests.append(
@@ -163,7 +176,7 @@ class FakeSlack:
         )
         if self.delay:
             await asyncio.sleep(self.delay)  # the server's own latency, not synchronisation
-        return web.Response(status=status, text=text, headers=dict(reply.headers))
+        return web.Response(status=status, text=text, headers=headers)
 
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
@@ -186,15 +199,16 @@ class FakeSlackProcess:
     """:class:`FakeSlack` in a child process, so its CPU time is not the caller's.
 
     For benchmarks: Slack does not share the notifier's event loop. ``counts`` holds
-    ``{"requests": n, "accepted": m}`` once the block has exited::
+    ``{"requests": n, "accepted": m, "payloads": [...]}`` once the block has exited::
 
         async with FakeSlackProcess(delay=0.02) as slack:
             url = slack.url()
     """
 
-    def __init__(self, *, delay: float = 0.0) -> None:
+    def __init__(self, *, delay: float = 0.0, rate_limit: float | None = None) -> None:
         self.delay = delay
-        self.counts: dict[str, int] = {}
+        self.rate_limit = rate_limit
+        self.counts: dict[str, Any] = {}
         self._process: asyncio.subprocess.Process | None = None
         self._port: int | None = None
 
@@ -212,6 +226,7 @@ class FakeSlackProcess:
     async def __aenter__(self) -> FakeSlackProcess:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.servers.slack", "--delay", str(self.delay),
+            *(["--rate-limit", str(self.rate_limit)] if self.rate_limit is not None else []),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO_ROOT,
         )
         assert self._process.stdout is not None
@@ -240,15 +255,19 @@ class FakeSlackProcess:
             self.counts = json.loads(out)
 
 
-async def _serve_until_stdin_closes(delay: float) -> None:
-    async with FakeSlack(delay=delay) as slack:
+async def _serve_until_stdin_closes(delay: float, rate_limit: float | None) -> None:
+    async with FakeSlack(delay=delay, rate_limit=rate_limit) as slack:
         print(slack._port, flush=True)
         await asyncio.to_thread(sys.stdin.read)
         accepted = sum(1 for r in slack.requests if r.status == 200)
-    print(json.dumps({"requests": len(slack.requests), "accepted": accepted}), flush=True)
+    counts = {"requests": len(slack.requests), "accepted": accepted,
+              "payloads": slack.payloads}
+    print(json.dumps(counts), flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve a fake Slack until stdin closes.")
     parser.add_argument("--delay", type=float, default=0.0)
-    asyncio.run(_serve_until_stdin_closes(parser.parse_args().delay))
+    parser.add_argument("--rate-limit", type=float, default=None)
+    options = parser.parse_args()
+    asyncio.run(_serve_until_stdin_closes(options.delay, options.rate_limit))

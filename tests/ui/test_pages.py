@@ -65,6 +65,24 @@ async def test_the_runs_list_filters_and_pages(
     assert status == 400 and "2024-05-31" in page
 
 
+async def test_a_flow_run_id_redirects_to_its_run_page(dashboard: Dashboard) -> None:
+    @task
+    async def fine() -> int:
+        return 1
+
+    with Flow("linked") as flow:
+        fine()
+    await flow.run(history=dashboard.url, context={"flow_run_id": "run-42"})
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(dashboard.base + "flow-runs/run-42",
+                               allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"].endswith("/runs/1")
+        async with session.get(dashboard.base + "flow-runs/nope") as response:
+            assert response.status == 404
+
+
 async def test_the_run_page_shows_the_dag_and_the_task_table(
     dashboard: Dashboard, tmp_path: Path
 ) -> None:
