@@ -5,6 +5,10 @@ locations, and a task's value only when its Result is a
 :class:`~asyncflow.results.JSONResult` (whose location is the value's JSON text).
 Pickled or in-memory values are never encoded; a failed task's exception shows through its
 state message only.
+
+Every answer is strict JSON: a float that JSON cannot hold (a task returning
+``float("nan")``, a parameter given from Python as ``math.inf``) is sent as the string
+``"NaN"``, ``"Infinity"`` or ``"-Infinity"``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -22,8 +27,40 @@ from .._results._json import JSONResult
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON; anything that is not JSON (it should not happen) shows as its repr."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)
+    """Compact, strict JSON: NaN and infinities as strings (see :func:`finite`), anything
+    else that is not JSON (it should not happen) as its repr."""
+    try:
+        return _strict_dumps(value)
+    except ValueError:  # a NaN or an infinity somewhere (or a reference cycle)
+        return _strict_dumps(finite(value))
+
+
+def _strict_dumps(value: Any) -> str:
+    return json.dumps(
+        value, separators=(",", ":"), ensure_ascii=False, default=repr, allow_nan=False
+    )
+
+
+def float_name(number: float) -> str:
+    """How a NaN or an infinity is spelled where JSON would need it: "NaN", "Infinity"..."""
+    if math.isnan(number):
+        return "NaN"
+    return "Infinity" if number > 0 else "-Infinity"
+
+
+def finite(value: Any, _path: frozenset[int] = frozenset()) -> Any:
+    """``value`` with every NaN or infinite float (keys included) replaced by its
+    :func:`float_name`, and a container that holds itself by the string ``"<cycle>"``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else float_name(value)
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    if id(value) in _path:
+        return "<cycle>"
+    inner = _path | {id(value)}
+    if isinstance(value, dict):
+        return {finite(k, inner): finite(v, inner) for k, v in value.items()}
+    return [finite(item, inner) for item in value]
 
 
 def timestamp(when: datetime.datetime | None) -> str | None:

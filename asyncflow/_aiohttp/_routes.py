@@ -1,12 +1,12 @@
 """The HTTP handlers: submit a run, read its state, stream its events, cancel it.
 
-Every error answer is JSON ``{"error": "..."}`` whose message says what was wrong and
-what to send instead.
+Every answer is strict JSON (see :mod:`._encoding`); an error is ``{"error": "..."}``
+whose message says what was wrong and what to send instead. The submit route's body is
+checked by :mod:`._body`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +14,7 @@ import anyio
 from aiohttp import web
 
 from .._core._exceptions import ParameterError
+from ._body import parse_parameters
 from ._encoding import dumps
 from ._errors import RunLimitError, RunManagerClosedError, UnknownFlowError, UnknownRunError
 from ._manager import RunManager
@@ -88,22 +89,17 @@ class RunRoutes:
             self.manager.get_flow(name)
         except UnknownFlowError as exc:
             return _error(404, str(exc))
-        raw = await request.read()
-        parameters: Any = {}
-        if raw.strip():
-            try:
-                parameters = json.loads(raw)
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                return _error(400, (
-                    f"the request body is not valid JSON ({exc}); send the flow's "
-                    'parameters as a JSON object, e.g. {"n": 3}, or an empty body for none'
-                ))
-        if not isinstance(parameters, dict):
-            return _error(400, (
-                f"the request body must be a JSON object of parameter names to values, "
-                f"got a JSON {type(parameters).__name__}"
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _error(413, (
+                f"the request body is larger than the {request.client_max_size} bytes this "
+                "app accepts; send smaller parameters (pass large data by reference, e.g. "
+                "a path or a URL), or raise the limit with "
+                "web.Application(client_max_size=...)"
             ))
         try:
+            parameters = parse_parameters(raw)
             run = self.manager.submit(name, parameters, context=self._context_for(request))
         except ParameterError as exc:
             return _error(400, str(exc))

@@ -39,7 +39,7 @@ from ._records import (
     TransitionRecord,
     to_datetime,
 )
-from ._schema import LATEST_VERSION, MIGRATIONS, Dialect
+from ._schema import LATEST_VERSION, MAX_ID, MIGRATIONS, Dialect
 
 logger = logging.getLogger("asyncflow.history")
 
@@ -99,6 +99,18 @@ def store_for(url: str) -> HistoryStore:
         f"history URL {display_url(url)!r} is not supported; use sqlite:///path/history.db "
         "(sqlite:////abs/path.db for an absolute path) or postgresql://user@host/dbname"
     )
+
+
+def _row_count(name: str, value: int) -> int:
+    """``limit`` or ``offset`` as the databases take it: 0 to :data:`MAX_ID` (SQLite would
+    read a negative limit as "no limit", PostgreSQL refuses it)."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = -1
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_ID}, not {value!r}")
+    return number
 
 
 def _seconds(when: When) -> float | None:
@@ -473,7 +485,7 @@ class HistoryStore(ABC):
         rows = await self.fetch(
             f"SELECT {_RUN_COLUMNS} FROM flow_runs{where} "
             "ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
-            (*args, int(limit), int(offset)),
+            (*args, _row_count("limit", limit), _row_count("offset", offset)),
         )
         return [_run_record(r) for r in rows]
 
@@ -496,7 +508,11 @@ class HistoryStore(ABC):
     async def get_flow_run(self, run: int | str) -> FlowRunRecord:
         """A flow run by database id, or by the engine's flow run id (its latest record)."""
         if isinstance(run, int):
-            rows = await self.fetch(f"SELECT {_RUN_COLUMNS} FROM flow_runs WHERE id = ?", (run,))
+            rows = []  # an id no database column can hold names no run, and cannot be sent
+            if -MAX_ID - 1 <= run <= MAX_ID:
+                rows = await self.fetch(
+                    f"SELECT {_RUN_COLUMNS} FROM flow_runs WHERE id = ?", (run,)
+                )
         else:
             rows = await self.fetch(
                 f"SELECT {_RUN_COLUMNS} FROM flow_runs WHERE flow_run_id = ? "

@@ -21,16 +21,17 @@ Routes (relative to where the app is mounted)::
 
 The events stream polls the database for transitions with an id above the last one sent
 (every ``poll_interval`` seconds) and ends with an ``end`` event once the run is recorded
-to its end. With a ``token`` every request must carry it: an ``Authorization: Bearer``
-header, the cookie a ``?token=`` link sets, or that query parameter; anything else gets
-401. Pages are served with a Content-Security-Policy that allows only the app's own
+to its end. Numbers, dates and names in a request are checked by :mod:`._inputs` before
+any query: a run or task number no database can hold is a 404, a bad query value a 400
+page that says what to send. With a ``token`` every request must carry it: an
+``Authorization: Bearer`` header, the cookie a ``?token=`` link sets, or that query
+parameter; anything else gets 401. Pages are served with a Content-Security-Policy that allows only the app's own
 script.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import hmac
 import json
 import math
@@ -42,8 +43,19 @@ from aiohttp import web
 
 from .._history._errors import RunNotFoundError
 from .._history._records import FlowRunRecord, TaskRunRecord, TransitionRecord, state_color
+from .._history._schema import MAX_ID
 from .._history._store import HistoryStore, store_for
 from . import _pages
+from ._inputs import (
+    MAX_PAGE,
+    QueryValueError,
+    bounded_int,
+    day_range,
+    query_day,
+    query_int,
+    query_text,
+    whole_number,
+)
 from ._static import CSS, JS
 
 RUNS_PER_PAGE = 25
@@ -78,7 +90,7 @@ def create_app(
     if token is not None and not token.strip():
         raise ValueError("token must not be empty; pass None to serve without one")
     store = store_for(store_url)
-    app = web.Application(middlewares=[_security_headers, _require_token])
+    app = web.Application(middlewares=[_security_headers, _require_token, _refuse_bad_queries])
     app[STORE] = store
     app[SETTINGS] = {"token": token, "poll_interval": poll_interval,
                      "draw_max_tasks": draw_max_tasks}
@@ -156,6 +168,17 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     )
 
 
+@web.middleware
+async def _refuse_bad_queries(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A query value :mod:`._inputs` refuses is a 400 page saying what to send instead."""
+    try:
+        return await handler(request)
+    except QueryValueError as exc:
+        raise web.HTTPBadRequest(
+            text=_pages.error_page(400, str(exc), urls=_urls(request)), content_type="text/html"
+        ) from None
+
+
 # ---- helpers ---------------------------------------------------------------------------
 def _asset(text: str, content_type: str) -> Handler:
     body = text.encode()
@@ -186,22 +209,7 @@ def _html(text: str, status: int = 200) -> web.Response:
 
 
 def _page_number(request: web.Request) -> int:
-    try:
-        return max(int(request.query.get("page", "1")), 1)
-    except ValueError:
-        raise web.HTTPBadRequest(text="page must be a whole number, such as ?page=2") from None
-
-
-def _day(value: str, name: str) -> datetime.datetime | None:
-    if not value:
-        return None
-    try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
-        raise web.HTTPBadRequest(
-            text=f"{name} must be a date such as 2024-05-31, not {value!r}"
-        ) from None
-    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
+    return query_int(request.query, "page", default=1, minimum=1, maximum=MAX_PAGE)
 
 
 def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
@@ -209,11 +217,24 @@ def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
                             content_type="text/html")
 
 
-async def _run(request: web.Request) -> FlowRunRecord:
+def _path_number(request: web.Request, name: str, missing: str) -> int:
+    """The number in the path segment ``name``; a 404 saying ``missing`` if no database can
+    hold it (the routes' patterns already refuse anything but digits)."""
+    number = bounded_int(request.match_info[name], minimum=0, maximum=MAX_ID)
+    if number is None:
+        raise _not_found(request, missing)
+    return number
+
+
+def _run_number(request: web.Request) -> int:
+    return _path_number(request, "run", f"There is no run #{request.match_info['run']}.")
+
+
+async def _run(request: web.Request, run_id: int) -> FlowRunRecord:
     try:
-        return await request.config_dict[STORE].get_flow_run(int(request.match_info["run"]))
+        return await request.config_dict[STORE].get_flow_run(run_id)
     except RunNotFoundError:
-        raise _not_found(request, f"There is no run #{request.match_info['run']}.") from None
+        raise _not_found(request, f"There is no run #{run_id}.") from None
 
 
 def _task_path(request: web.Request, run: int, tr: TaskRunRecord) -> str:
@@ -236,11 +257,9 @@ async def run_by_flow_run_id(request: web.Request) -> web.Response:
 async def runs_list(request: web.Request) -> web.Response:
     store = request.config_dict[STORE]
     query = request.query
-    filters = {k: query.get(k, "").strip() for k in ("flow", "state", "since", "until")}
-    since = _day(filters["since"], "since")
-    until = _day(filters["until"], "until")
-    if until is not None:
-        until += datetime.timedelta(days=1)  # "until" a day includes that day
+    filters = {k: query_text(query, k) for k in ("flow", "state", "since", "until")}
+    # "until" a day includes that day: the range ends where the next day starts.
+    since, until = day_range(query_day(query, "since"), query_day(query, "until"))
     selection: dict[str, Any] = {"flow": filters["flow"] or None,
                                  "state": filters["state"] or None,
                                  "since": since, "until": until}
@@ -260,12 +279,12 @@ async def runs_list(request: web.Request) -> web.Response:
 
 async def run_detail(request: web.Request) -> web.Response:
     store: HistoryStore = request.config_dict[STORE]
-    run_id = int(request.match_info["run"])
+    run_id = _run_number(request)
     # Read before the state: whatever is recorded after this, the live stream sends.
     finished = await store.is_finished(run_id)
     seen = await store.last_transition_id(run_id)
-    run = await _run(request)
-    state = request.query.get("state") or None
+    run = await _run(request, run_id)
+    state = query_text(request.query, "state") or None
     page_no = _page_number(request)
     counts = await store.state_counts(run.id)
     total = counts.get(state, 0) if state else sum(counts.values())
@@ -290,16 +309,17 @@ async def run_detail(request: web.Request) -> web.Response:
 
 async def task_run_detail(request: web.Request) -> web.Response:
     store: HistoryStore = request.config_dict[STORE]
-    finished = await store.is_finished(int(request.match_info["run"]))
-    seen = await store.last_transition_id(int(request.match_info["run"]))
-    run = await _run(request)
-    task = int(request.match_info["task"])
-    index = request.match_info.get("index")
-    map_index = int(index) if index is not None else None
+    run_id = _run_number(request)
+    missing = f"Run #{run_id} has no such task run."
+    task = _path_number(request, "task", missing)
+    map_index = _path_number(request, "index", missing) if "index" in request.match_info else None
+    finished = await store.is_finished(run_id)
+    seen = await store.last_transition_id(run_id)
+    run = await _run(request, run_id)
     try:
         task_run = await store.get_task_run(run.id, task, map_index)
     except RunNotFoundError:
-        raise _not_found(request, f"Run #{run.id} has no such task run.") from None
+        raise _not_found(request, missing) from None
     live = _url(request, "events", {"after": seen}, run=run.id) if not finished else None
     return _html(_pages.task_run_page(
         run, task_run, run_url=_url(request, "run", run=run.id), live_url=live,
@@ -311,11 +331,11 @@ async def task_run_detail(request: web.Request) -> web.Response:
 async def run_events(request: web.Request) -> web.StreamResponse:
     """The run's transitions after ``after`` (or ``Last-Event-ID``) as they are recorded."""
     store: HistoryStore = request.config_dict[STORE]
-    run = await _run(request)
-    try:
-        after = int(request.headers.get("Last-Event-ID") or request.query.get("after") or 0)
-    except ValueError:
-        raise web.HTTPBadRequest(text="after must be a transition id (a whole number)") from None
+    run = await _run(request, _run_number(request))
+    header = request.headers.get("Last-Event-ID", "").strip()
+    label, text = ("Last-Event-ID", header) if header else ("after", request.query.get("after", ""))
+    after = whole_number(text or "0", label=label, minimum=0, maximum=MAX_ID,
+                         what="a transition id: a whole number")
     stopping: asyncio.Event = request.config_dict[STOPPING]
     interval = float(request.config_dict[SETTINGS]["poll_interval"])
     names = await store.task_names(run.id)

@@ -13,9 +13,10 @@ Routes (``{prefix}`` defaults to ``/flows``):
 
 - ``POST {prefix}/{flow_name}/runs`` with the parameters as a JSON object: 202 with
   ``{"run_id", "flow", "state", ...}`` and a ``Location`` header. 400 when the body is not
-  a JSON object or the parameters do not match the flow (the reason is in ``error``), 404
-  for an unknown flow, 429 when ``max_concurrent_runs`` runs are active, 503 while
-  shutting down.
+  a JSON object, holds NaN or an infinity, nests more than 64 levels, or the parameters do
+  not match the flow (the reason is in ``error``), 404 for an unknown flow, 413 for a body
+  over the app's ``client_max_size``, 429 when ``max_concurrent_runs`` runs are active,
+  503 while shutting down.
 - ``GET {prefix}/runs/{run_id}``: the run's state and each task's (state, message, mapped
   children counts, result location, and the value when the task's result is a JSONResult).
 - ``GET {prefix}/runs/{run_id}/events``: server-sent events, one ``transition`` event per

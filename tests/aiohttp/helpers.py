@@ -21,6 +21,21 @@ from asyncflow.states import State
 Client = TestClient[web.Request, web.Application]
 
 
+def _not_json(constant: str) -> Any:
+    raise AssertionError(f"the server sent {constant}, which is not JSON")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """Parse JSON as a strict parser would: NaN and infinities are an error, not a float."""
+    return json.loads(text, parse_constant=_not_json)
+
+
+async def strict_json(response: aiohttp.ClientResponse) -> Any:
+    """The response's body, parsed strictly (see :func:`strict_loads`)."""
+    assert response.content_type == "application/json", response.content_type
+    return strict_loads(await response.read())
+
+
 @asynccontextmanager
 async def serve(app: web.Application) -> AsyncIterator[Client]:
     """Start ``app`` on a free port of 127.0.0.1; a client for it; stop both afterwards."""
@@ -50,7 +65,7 @@ async def read_event(response: aiohttp.ClientResponse) -> Event | None:
                 raw_id = fields.get("id")
                 return Event(
                     event=fields.get("event", "message"),
-                    data=json.loads(fields["data"]),
+                    data=strict_loads(fields["data"]),
                     id=int(raw_id) if raw_id is not None else None,
                 )
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import anyio
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from asyncflow.contrib.aiohttp import RunManager, run_manager_key, setup
 
-from .helpers import Gate, numbers_flow, serve
+from .helpers import Gate, numbers_flow, serve, strict_json
 
 
 def numbers_app(**options: Any) -> web.Application:
@@ -138,3 +139,84 @@ async def test_runs_over_the_limit_are_a_429_until_one_finishes() -> None:
             await run.wait()
         again = await client.post("/flows/gated/runs", json={})
         assert again.status == 202
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    (b'{"n": NaN}', "parameter 'n' is NaN"),
+    (b'{"n": Infinity}', "parameter 'n' is Infinity"),
+    (b'{"n": -Infinity}', "parameter 'n' is -Infinity"),
+    (b'{"n": 1e999}', "parameter 'n' is Infinity"),
+    (b'{"n": 1, "offset": {"steps": [0, -1e999]}}',
+     "parameter 'offset' (at offset.steps[1]) is -Infinity"),
+])
+@pytest.mark.anyio
+async def test_a_number_that_json_cannot_hold_is_a_400_naming_the_parameter(
+    body: bytes, named: str
+) -> None:
+    app = numbers_app()
+    async with serve(app) as client:
+        response = await client.post(
+            "/flows/numbers/runs", data=body, headers={"Content-Type": "application/json"}
+        )
+        answer = await strict_json(response)
+
+        assert response.status == 400
+        assert named in answer["error"]
+        assert "finite number" in answer["error"]
+        assert manager_of(app).runs() == []
+
+
+def _nested(depth: int) -> bytes:
+    """A body whose parameter ``n`` makes arrays nest ``depth`` levels, the body included."""
+    return b'{"n": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+@pytest.mark.anyio
+async def test_a_deeply_nested_body_is_a_400_not_a_crash() -> None:
+    app = numbers_app()
+    async with serve(app) as client:
+        for body in (b"[" * 100_000, _nested(65)):
+            response = await client.post("/flows/numbers/runs", data=body)
+            answer = await strict_json(response)
+
+            assert response.status == 400
+            assert "at most 64 levels" in answer["error"]
+        assert manager_of(app).runs() == []
+
+
+@pytest.mark.anyio
+async def test_nesting_up_to_the_limit_is_accepted_and_brackets_in_strings_never_count() -> None:
+    async with serve(numbers_app()) as client:
+        deep = await client.post("/flows/numbers/runs", data=_nested(64))
+        assert deep.status == 202, await deep.text()
+        for text in ("[{" * 1000, '\\"[' * 1000, "\\" * 3 + "[" * 100):
+            brackets = await client.post("/flows/numbers/runs", json={"n": text})
+            assert brackets.status == 202, await brackets.text()
+        escaped_then_deep = b'{"n": "\\\\", "offset": ' + _nested(66)[6:]
+        refused = await client.post("/flows/numbers/runs", data=escaped_then_deep)
+        assert refused.status == 400, await refused.text()
+
+
+@pytest.mark.anyio
+async def test_a_body_over_client_max_size_is_a_413_that_names_the_limit() -> None:
+    app = numbers_app()
+    too_big = b'{"n": "' + b"x" * (1024 * 1024) + b'"}'
+    async with serve(app) as client:
+        response = await client.post("/flows/numbers/runs", data=io.BytesIO(too_big))
+        answer = await strict_json(response)
+
+        assert response.status == 413
+        assert "1048576 bytes" in answer["error"]
+        assert "client_max_size" in answer["error"]
+        assert manager_of(app).runs() == []
+
+
+@pytest.mark.anyio
+async def test_the_app_s_client_max_size_sets_the_limit() -> None:
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    setup(app, flows=[numbers_flow()])
+    async with serve(app) as client:
+        response = await client.post(
+            "/flows/numbers/runs", data=io.BytesIO(b'{"n": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+        )
+        assert response.status == 202

@@ -8,7 +8,7 @@ import pytest
 
 from asyncflow import Flow, history as history_api, task
 from asyncflow._history._schema import LATEST_VERSION
-from asyncflow.history import HistoryError, HistoryStore
+from asyncflow.history import HistoryError, HistoryStore, RunNotFoundError
 
 pytestmark = pytest.mark.anyio
 
@@ -71,6 +71,25 @@ async def test_runs_come_in_pages(history_url: str) -> None:
 async def test_a_naive_datetime_is_refused(history_url: str) -> None:
     with pytest.raises(ValueError, match="no time zone"):
         await history_api.list_runs(url=history_url, since=datetime.datetime(2024, 1, 1))
+
+
+async def test_an_id_no_database_can_hold_is_an_unknown_run(history_url: str) -> None:
+    await _record(history_url, "load")
+    for run in (2**63, -(2**63) - 1, 10**30):
+        with pytest.raises(RunNotFoundError, match=f"no flow run {run}"):
+            await history_api.get_run(run, url=history_url)
+        with pytest.raises(RunNotFoundError):
+            await history_api.get_task_run(run, 0, url=history_url)
+
+
+@pytest.mark.parametrize(("limit", "offset", "refused"), [
+    (50, 2**63, "offset"), (2**63, 0, "limit"), (-1, 0, "limit"), (50, -5, "offset"),
+])
+async def test_a_page_no_database_can_count_to_is_refused(
+    history_url: str, limit: int, offset: int, refused: str
+) -> None:
+    with pytest.raises(ValueError, match=f"{refused} must be a whole number from 0 to "):
+        await history_api.list_runs(url=history_url, limit=limit, offset=offset)
 
 
 async def test_task_runs_can_be_filtered_by_state_and_counted(history_url: str) -> None:

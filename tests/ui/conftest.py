@@ -1,5 +1,8 @@
 """Fixtures for the dashboard tests: a served dashboard, and one headless Chromium per module.
 
+``any_history_url`` runs a test against each database the history supports: a SQLite file
+and a schema of the PostgreSQL server of ``tests/history`` (its fixtures are reused here).
+
 The browser is Debian's ``chromium`` (``apt-get install -y chromium``) driven by
 Playwright; Playwright never downloads a browser. When Chromium is missing, the fixture
 installs Debian's package (as root), so the README's test command needs nothing else.
@@ -14,6 +17,11 @@ from typing import Any
 import pytest
 
 from asyncflow._ui import create_app
+from tests.history.conftest import (
+    postgres_root_url as postgres_root_url,
+    postgres_url as postgres_url,
+    sqlite_url as sqlite_url,
+)
 from tests.servers.debian import ensure_package
 from tests.ui.helpers import CHROMIUM, CHROMIUM_ARGS, Dashboard, serve
 
@@ -27,6 +35,12 @@ def anyio_backend() -> str:
 @pytest.fixture
 def history_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'history.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_history_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
 
 
 @pytest.fixture
