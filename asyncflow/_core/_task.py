@@ -29,6 +29,7 @@ from ._options import (
     handler_list,
     to_seconds,
 )
+from ._task_operators import TaskOperators
 
 if TYPE_CHECKING:
     from .._results._base import Result
@@ -84,7 +85,7 @@ def _default_trigger() -> Callable[..., Any]:
     return all_successful
 
 
-class Task(Generic[R]):
+class Task(TaskOperators, Generic[R]):
     """A unit of work. Subclass it and implement ``run``, or use the :func:`task` decorator.
 
     Options (all keyword-only):
