@@ -51,7 +51,8 @@ def _flow_for(expression: str, kind: str) -> Flow:
 
 
 def _wire(op: Task[Any], expression: str, **operands: Any) -> Task[Any]:
-    flow = _flow_for(expression, f"a {type(op).__name__} task")
+    kind = type(op).__name__
+    flow = _flow_for(expression, f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} task")
     flow.set_dependencies(op, keyword_tasks=operands)
     return op
 
