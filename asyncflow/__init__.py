@@ -44,12 +44,16 @@ from ._core._exceptions import (
 from ._core._flow import Flow as Flow
 from ._core._parameter import Parameter as Parameter
 from ._core._task import FunctionTask as FunctionTask, Task as Task, task as task
+from ._dotdict import DotDict as DotDict
+from ._tasks._case import case as case
+from ._tasks._resource_manager import resource_manager as resource_manager
 from ._version import __version__ as __version__
 
 __all__ = [
     "AsyncflowError",
     "ConfigError",
     "CycleError",
+    "DotDict",
     "Edge",
     "Flow",
     "FlowDefinitionError",
@@ -60,10 +64,12 @@ __all__ = [
     "Task",
     "__version__",
     "cache_validators",
+    "case",
     "config",
     "context",
     "flatten",
     "mapped",
+    "resource_manager",
     "signals",
     "states",
     "task",

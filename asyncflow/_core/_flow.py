@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._blocks import NotAReferenceTask, notify_blocks, open_blocks_var
 from ._collections import collection_task
 from ._edges import Edge, EdgeAnnotation, building_flow_var, flatten, mapped as mapped_marker
 from ._exceptions import CycleError, FlowDefinitionError, FlowRunError
@@ -162,8 +163,16 @@ class Flow:
         return {t for t in self._tasks if not self._upstream.get(t)}
 
     def reference_tasks(self) -> set[Task[Any]]:
-        """The tasks whose states decide the flow's final state."""
-        return set(self._reference_tasks) or self.terminal_tasks()
+        """The tasks whose states decide the flow's final state.
+
+        By default the terminal tasks, where a resource's cleanup task does not count:
+        the tasks that only it follows are terminal in its place.
+        """
+        if self._reference_tasks:
+            return set(self._reference_tasks)
+        skip = NotAReferenceTask
+        return {t for t in self._tasks if not isinstance(t, skip) and all(
+            isinstance(e.downstream_task, skip) for e in self._downstream.get(t, ()))}
 
     def set_reference_tasks(self, tasks: Iterable[Task[Any]]) -> None:
         tasks = set(tasks)
@@ -206,6 +215,8 @@ class Flow:
         self._slugs[task.slug] = task
         self._tasks[task] = None
         self._version += 1
+        if open_blocks_var.get():  # inside `with case(...)` or a resource block
+            notify_blocks(task, self)
         return task
 
     def add_edge(

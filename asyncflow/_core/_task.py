@@ -31,6 +31,7 @@ from ._options import (
     to_seconds,
 )
 from ._slots import slots_of
+from ._task_operators import TaskOperators
 
 if TYPE_CHECKING:
     from .._results._base import Result
@@ -86,7 +87,7 @@ def _default_trigger() -> Callable[..., Any]:
     return all_successful
 
 
-class Task(Generic[R]):
+class Task(TaskOperators, Generic[R]):
     """A unit of work. Subclass it and implement ``run``, or use the :func:`task` decorator.
 
     Options (all keyword-only):

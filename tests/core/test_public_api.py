@@ -12,6 +12,7 @@ PUBLIC_MODULES = [
     "asyncflow.states",
     "asyncflow.signals",
     "asyncflow.triggers",
+    "asyncflow.tasks",
     "asyncflow.cache_validators",
     "asyncflow.config",
     "asyncflow.schedules",
@@ -38,7 +39,7 @@ def test_all_names_exist(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["asyncflow", "asyncflow.states", "asyncflow.signals",
-                                  "asyncflow.triggers", "asyncflow.results",
+                                  "asyncflow.triggers", "asyncflow.tasks", "asyncflow.results",
                                   "asyncflow.serializers", "asyncflow.notifications"])
 def test_no_accidental_public_names(name: str) -> None:
     module = importlib.import_module(name)

@@ -1,0 +1,1 @@
+"""The task library behind :mod:`asyncflow.tasks` (control flow, resource managers)."""
