@@ -28,16 +28,17 @@ reference task, so it does not decide the flow's final state.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, overload
 
 from .._core._blocks import NotAReferenceTask, TaskBlock, open_blocks_var
-from .._core._edges import building_flow_var
+from .._core._edges import Edge, building_flow_var
 from .._core._exceptions import FlowDefinitionError
 from .._core._signals import SKIP, TRIGGERFAIL
 from .._core._states import State
 from .._core._task import FunctionTask, Task
+from .._core._triggers import upstream_state_set
 
 if TYPE_CHECKING:
     from .._core._flow import Flow
@@ -73,19 +74,22 @@ class ResourceCleanupTask(NotAReferenceTask, Task[Any]):
         return mgr.cleanup(resource)
 
 
-def resource_cleanup_trigger(upstream_states: Sequence[State]) -> bool:
+def resource_cleanup_trigger(upstream_states: Mapping[Edge, State]) -> bool:
     """Run the cleanup once every upstream finished, if the manager and the setup
     succeeded (otherwise there is nothing to clean up: the cleanup skips).
 
-    The first two upstream states are those of the manager and of the setup (the
-    cleanup's data edges, added before the block's tasks).
+    The manager and the setup are the upstreams of the cleanup's ``mgr`` and
+    ``resource`` data edges; every other upstream is a task of the block.
     """
-    if not all(s.is_finished() for s in upstream_states):
+    if not all(s.is_finished() for s in upstream_state_set(upstream_states)):
         raise TRIGGERFAIL(
             'Trigger was "resource_cleanup_trigger" but some of the upstream tasks were '
             "not finished."
         )
-    for state, what in zip(upstream_states[:2], ("init", "setup"), strict=False):
+    for edge, state in upstream_states.items():
+        what = {"mgr": "init", "resource": "setup"}.get(edge.key or "")
+        if what is None:
+            continue
         if state.is_skipped():
             raise SKIP(f"Resource manager {what} skipped")
         if not state.is_successful():
