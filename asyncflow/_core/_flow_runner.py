@@ -379,8 +379,7 @@ class FlowRunner:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
-            self._crashed(exc)
-            raise
+            self._crashed(exc)  # the run re-raises it; this spawned task ends quietly
         finally:
             self._live.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
 
@@ -510,8 +509,8 @@ class FlowRunner:
                 except asyncio.CancelledError:
                     raise
                 except BaseException as exc:
-                    self._crashed(exc)
-                    raise
+                    self._crashed(exc)  # re-raised by the run, not by this spawned task
+                    return
                 finally:
                     self._live.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
                 left[0] -= 1

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Self
 
 from ._context import _overlay_var, context as run_context
+from ._sentinel import sentinel
 from ._slots import slots_of
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 #: What ``result`` is when a state was given none: distinct from a ``None`` value, so a
 #: state that never produced data reads as ``NoResult`` rather than ``Result(None)``.
-_NO_RESULT: Any = object()
+_NO_RESULT: Any = sentinel("no result")
 
 _utcnow = datetime.datetime.now
 _UTC = datetime.timezone.utc

@@ -26,6 +26,9 @@ PUBLIC_MODULES = [
     "asyncflow.history",
     "asyncflow.ui",
     "asyncflow.contrib.aiohttp",
+    "asyncflow.engine",
+    "asyncflow.exceptions",
+    "asyncflow.testing",
 ]
 
 
