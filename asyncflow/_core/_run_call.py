@@ -12,6 +12,7 @@ raises :class:`~asyncflow.FlowRunError` with the fix instead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
@@ -69,8 +70,10 @@ class RunCall(Coroutine[Any, Any, "State"]):
             self._coro.close()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
+        # Only a State's own names are a misuse; anything else (asyncio looks for
+        # ``cr_code`` when it formats a task) is an ordinary missing attribute.
+        if name.startswith("_") or name not in _state_names():
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         raise FlowRunError(
             f"{self._what} was used as a State (.{name}) without being awaited. "
             + _FIX.format(what=self._what, sync=self._sync)
@@ -87,6 +90,13 @@ class RunCall(Coroutine[Any, Any, "State"]):
 
     def __repr__(self) -> str:
         return f"<{self._what} coroutine>"
+
+
+@functools.cache
+def _state_names() -> frozenset[str]:
+    from ._states import State
+
+    return frozenset(n for n in dir(State) if not n.startswith("_"))
 
 
 def refuse_inside_running_loop(message: str) -> None:

@@ -242,6 +242,7 @@ class Task(TaskOperators, Generic[R]):
         Task arguments become data edges, other values constants, and
         ``upstream_tasks`` state-only edges. Returns the new task.
         """
+        self._binding_plan()  # computed once on this task, shared by every copy
         return self.copy(**(task_args or {})).bind(
             *args, upstream_tasks=upstream_tasks, flow=flow, mapped=mapped, **kwargs
         )
@@ -280,6 +281,7 @@ class Task(TaskOperators, Generic[R]):
         :class:`flatten` to map over a list of lists flattened by one level.
         """
         flow = self._flow_for_call(flow, "map")
+        self._binding_plan()
         return self.copy(**(task_args or {})).bind(  # type: ignore[return-value]
             *args, upstream_tasks=upstream_tasks, flow=flow, mapped=True, **kwargs
         )
@@ -296,11 +298,15 @@ class Task(TaskOperators, Generic[R]):
             )
         return flow
 
-    def bind_arguments(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Match call arguments to the body's parameters; raise a clear error if they do not fit."""
+    def _binding_plan(self) -> _BindPlan:
         plan = self._bind_plan
         if plan is None:
             plan = self._bind_plan = _BindPlan(self.signature())
+        return plan
+
+    def bind_arguments(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Match call arguments to the body's parameters; raise a clear error if they do not fit."""
+        plan = self._binding_plan()
         if plan.simple and len(args) <= len(plan.positional):
             out = dict(zip(plan.positional, args, strict=False))  # args may be fewer
             fits = True

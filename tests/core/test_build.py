@@ -192,3 +192,18 @@ async def test_unmapped_in_an_ordinary_call_passes_the_value_whole() -> None:
 def test_mapping_over_a_non_iterable_constant_is_an_error() -> None:
     with Flow("f"), pytest.raises(FlowDefinitionError, match="cannot map over x=5"):
         add.map(x=5)
+
+
+def test_copies_made_by_calls_share_one_binding_plan() -> None:
+    @task
+    def body(x: int, y: int = 0) -> int:
+        return x + y
+
+    with Flow("f"):
+        first = body(1)
+        second = body(2, y=3)
+        third = body.map([1, 2])
+    # The signature is inspected once per task, not once per call: a 100,000-task flow
+    # would otherwise hold 100,000 signatures.
+    assert first._bind_plan is second._bind_plan is third._bind_plan is body._bind_plan
+    assert first._signature_cache is body._signature_cache

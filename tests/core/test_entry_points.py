@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import subprocess
@@ -158,3 +159,13 @@ def test_build_errors_are_also_the_built_in_types_prefect_raised() -> None:
     with pytest.raises(CycleError), Flow("f"):
         a = one()
         a.set_upstream(a)
+
+
+@pytest.mark.anyio
+async def test_an_unawaited_run_can_be_made_a_task_and_formatted() -> None:
+    flow, _, b = build()
+    call = flow.run()
+    assert not hasattr(call, "cr_code")  # asyncio's task repr looks for it
+    running = asyncio.get_running_loop().create_task(call)
+    assert repr(running).startswith("<Task")  # formatting it does not raise
+    assert (await running).result[b].result == 2
