@@ -12,7 +12,7 @@ check (``skip_on_upstream_skip``), and a mapped task's trigger runs once per chi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from ._context import context
 from ._signals import PAUSE, SKIP, TRIGGERFAIL
@@ -151,6 +151,14 @@ def _count_trigger(name: str, counts: Callable[[State], bool], at_least: Any,
     return _CountTrigger(name, counts, at_least, at_most)
 
 
+@overload
+def some_successful(at_least: Mapping[Any, State], at_most: None = None) -> bool: ...
+
+
+@overload
+def some_successful(at_least: float | None = None, at_most: float | None = None) -> Trigger: ...
+
+
 def some_successful(at_least: Any = None, at_most: float | None = None) -> Any:
     """Run when the number (or fraction, if < 1) of successful upstreams is within bounds.
 
@@ -158,6 +166,14 @@ def some_successful(at_least: Any = None, at_most: float | None = None) -> Any:
     states and acts as ``some_successful()``: no bounds.
     """
     return _count_trigger("some_successful", State.is_successful, at_least, at_most)
+
+
+@overload
+def some_failed(at_least: Mapping[Any, State], at_most: None = None) -> bool: ...
+
+
+@overload
+def some_failed(at_least: float | None = None, at_most: float | None = None) -> Trigger: ...
 
 
 def some_failed(at_least: Any = None, at_most: float | None = None) -> Any:
