@@ -20,6 +20,7 @@ and state handlers awaited on every transition::
 from __future__ import annotations
 
 from . import (
+    _wiring,  # noqa: F401 - attaches results, history and pictures to the engine
     cache_validators as cache_validators,
     config as config,
     signals as signals,

@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._attached import attached
 from ._blocks import NotAReferenceTask, notify_blocks, open_blocks_var
 from ._collections import collection_task
 from ._edges import Edge, EdgeAnnotation, building_flow_var, flatten, mapped as mapped_marker
@@ -498,9 +499,8 @@ class Flow:
         ``flow_state`` nodes are coloured by the state of each task. Returns the text,
         or for PNG the path written. See :mod:`asyncflow.visualization`.
         """
-        from ..visualization import render
-
-        return str(render(self, filename=filename, format=format, flow_state=flow_state))
+        return str(attached.render_flow(self, filename=filename, format=format,
+                                        flow_state=flow_state))
 
     def __repr__(self) -> str:
         return f"<Flow: name={self.name}>"

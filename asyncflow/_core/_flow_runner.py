@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._attached import attached
 from ._config import load_config
 from ._context import FlowRunContext, flow_run_var
 from ._exceptions import FlowDefinitionError, FlowRunError, ParameterError
@@ -300,9 +301,7 @@ class FlowRunner:
                 url = "sqlite:///~/.asyncflow/history.db"
             history = url or None
         if isinstance(history, str):
-            from .._history._recorder import recorder_for
-
-            observers.append(recorder_for(history))
+            observers.append(attached.history_observer(history))
         elif history is not None:
             observers.append(history)
         return observers

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from ._attached import attached
 from ._exceptions import FlowDefinitionError
 
 StateHandler = Callable[..., Any]
@@ -94,6 +95,4 @@ def convert_result_handler(result: Any, result_handler: Any, owner: str) -> Any:
     )
     if result is not None:
         raise FlowDefinitionError(f"{owner}: pass either result= or result_handler=, not both")
-    from ..result_handlers import result_from_handler
-
-    return result_from_handler(result_handler)
+    return attached.result_from_handler(result_handler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._attached import attached
 from ._context import flow_run_var
 from ._edges import building_flow_var
 from ._exceptions import FlowDefinitionError
@@ -26,9 +27,7 @@ class Parameter(Task[Any]):
         if not isinstance(name, str) or not name:
             raise FlowDefinitionError(f"a Parameter needs a non-empty string name, got {name!r}")
         if "result" not in options:
-            from .._results._json import JSONResult
-
-            options["result"] = JSONResult()
+            options["result"] = attached.default_parameter_result()
         super().__init__(name=name, slug=name, **options)
         if required is None:
             required = default is _UNSET

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
+from ._attached import attached
 from ._context import _overlay_var, context as run_context
 from ._sentinel import sentinel
 from ._slots import slots_of
@@ -157,13 +158,9 @@ class State:
         obj = self._result_obj
         if obj is None:
             if self._value is _NO_RESULT:
-                from .._results._no_result import NoResult
-
-                return NoResult
-            from .._results._base import Result
-
-            obj = self._result_obj = Result(value=self._value)
-        return obj
+                return attached.no_result()  # type: ignore[return-value]
+            obj = self._result_obj = attached.wrap_value(self._value)  # type: ignore[assignment]
+        return obj  # type: ignore[return-value]
 
     @_result.setter
     def _result(self, obj: Result) -> None:
