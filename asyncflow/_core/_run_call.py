@@ -69,7 +69,9 @@ class RunCall(Coroutine[Any, Any, "State"]):
             self._coro.close()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        # Dunders, and the coroutine attributes asyncio looks for (a task's repr reads
+        # cr_code), are simply missing; anything else is a State attribute used too early.
+        if name.startswith(("__", "cr_", "gi_")):
             raise AttributeError(name)
         raise FlowRunError(
             f"{self._what} was used as a State (.{name}) without being awaited. "
