@@ -194,6 +194,7 @@ class FlowRun:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop delivering this run's events to ``subscription`` (unknown ones are ignored)."""
         self._subscribers.discard(subscription)
 
     def close_subscribers(self, reason: str) -> None:

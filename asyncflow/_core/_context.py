@@ -245,6 +245,7 @@ class Context:
         return f"<Context keys={sorted(self.to_dict())}>"
 
 
+#: The run context of the running flow and task (``asyncflow.context``), on contextvars.
 context = Context()
 
 

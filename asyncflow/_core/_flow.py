@@ -142,9 +142,11 @@ class Flow:
         return {e.downstream_task for e in self._downstream.get(task, ())}
 
     def edges_to(self, task: Task[Any]) -> list[Edge]:
+        """The edges that end at ``task``: one per upstream task (and argument)."""
         return list(self._upstream.get(task, ()))
 
     def edges_from(self, task: Task[Any]) -> list[Edge]:
+        """The edges that start at ``task``: one per downstream task (and argument)."""
         return list(self._downstream.get(task, ()))
 
     def is_mapped(self, task: Task[Any]) -> bool:
@@ -176,6 +178,7 @@ class Flow:
             isinstance(e.downstream_task, skip) for e in self._downstream.get(t, ()))}
 
     def set_reference_tasks(self, tasks: Iterable[Task[Any]]) -> None:
+        """Judge the final state by ``tasks`` (of this flow) instead of the terminal tasks."""
         tasks = set(tasks)
         unknown = [t for t in tasks if t not in self._tasks]
         if unknown:

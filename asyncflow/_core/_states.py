@@ -169,48 +169,63 @@ class State:
 
     # ---- predicates ------------------------------------------------------------
     def is_pending(self) -> bool:
+        """True for ``Pending`` and its subclasses: ``Scheduled``, ``Paused``, ``Retrying``..."""
         return isinstance(self, Pending)
 
     def is_scheduled(self) -> bool:
+        """True if this state is a ``Scheduled`` or a subclass of it."""
         return isinstance(self, Scheduled)
 
     def is_paused(self) -> bool:
+        """True if this state is a ``Paused`` or a subclass of it."""
         return isinstance(self, Paused)
 
     def is_retrying(self) -> bool:
+        """True if this state is a ``Retrying`` or a subclass of it."""
         return isinstance(self, Retrying)
 
     def is_running(self) -> bool:
+        """True if this state is a ``Running`` or a subclass of it."""
         return isinstance(self, Running)
 
     def is_finished(self) -> bool:
+        """True if this state is a ``Finished`` or a subclass of it: every end state."""
         return isinstance(self, Finished)
 
     def is_successful(self) -> bool:
+        """True for ``Success`` and its subclasses: ``Cached``, ``Mapped``, ``Skipped``."""
         return isinstance(self, Success)
 
     def is_failed(self) -> bool:
+        """True for ``Failed`` and its subclasses: ``TimedOut``, ``TriggerFailed``."""
         return isinstance(self, Failed)
 
     def is_skipped(self) -> bool:
+        """True if this state is a ``Skipped`` or a subclass of it."""
         return isinstance(self, Skipped)
 
     def is_cached(self) -> bool:
+        """True if this state is a ``Cached`` or a subclass of it."""
         return isinstance(self, Cached)
 
     def is_mapped(self) -> bool:
+        """True if this state is a ``Mapped`` or a subclass of it."""
         return isinstance(self, Mapped)
 
     def is_looped(self) -> bool:
+        """True if this state is a ``Looped`` or a subclass of it."""
         return isinstance(self, Looped)
 
     def is_cancelled(self) -> bool:
+        """True if this state is a ``Cancelled`` or a subclass of it."""
         return isinstance(self, Cancelled)
 
     def is_timed_out(self) -> bool:
+        """True if this state is a ``TimedOut`` or a subclass of it."""
         return isinstance(self, TimedOut)
 
     def is_trigger_failed(self) -> bool:
+        """True if this state is a ``TriggerFailed`` or a subclass of it."""
         return isinstance(self, TriggerFailed)
 
     def is_meta_state(self) -> bool:

@@ -73,6 +73,7 @@ def all_finished(upstream_states: UpstreamStates) -> bool:
     return True
 
 
+#: The Prefect 1.x name of :func:`all_finished`.
 always_run = all_finished
 
 

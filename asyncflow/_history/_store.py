@@ -394,6 +394,7 @@ class HistoryStore(ABC):
         return await self.fetch(sql, args)
 
     async def schema_version(self) -> int:
+        """The version of the history's tables in this database (0 before they exist)."""
         rows = await self.read_small("SELECT version FROM schema_version")
         return int(rows[0][0]) if rows else 0
 
@@ -430,6 +431,7 @@ class HistoryStore(ABC):
         self, run: int, *, state: str, message: str | None, ended_at: float,
         dag_svg: str | None,
     ) -> None:
+        """Record that flow run ``run`` ended in ``state``, with its DAG picture if any."""
         await self._write([(
             "UPDATE flow_runs SET state = ?, message = ?, ended_at = ?, updated_at = ?, "
             "dag_svg = COALESCE(?, dag_svg) WHERE id = ?",
@@ -437,6 +439,7 @@ class HistoryStore(ABC):
         )])
 
     async def set_dag_svg(self, run: int, svg: str) -> None:
+        """Store the SVG picture of flow run ``run``'s task graph."""
         await self._write([("UPDATE flow_runs SET dag_svg = ? WHERE id = ?", (svg, run))])
 
     async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
@@ -497,11 +500,13 @@ class HistoryStore(ABC):
         since: When = None,
         until: When = None,
     ) -> int:
+        """How many flow runs match the filters (those of ``list_runs``)."""
         where, args = self._run_filters(flow, state, since, until)
         rows = await self.fetch(f"SELECT COUNT(*) FROM flow_runs{where}", args)
         return int(rows[0][0])
 
     async def flow_names(self) -> list[str]:
+        """The names of the flows with recorded runs, sorted."""
         rows = await self.fetch("SELECT DISTINCT flow_name FROM flow_runs ORDER BY flow_name")
         return [r[0] for r in rows]
 
@@ -622,6 +627,7 @@ class HistoryStore(ABC):
         return [_task_run_record(key, s, names) for key, s in items]
 
     async def count_task_runs(self, run: int, *, state: str | None = None) -> int:
+        """How many task runs flow run ``run`` has, or how many are in ``state``."""
         counts = await self.state_counts(run)
         return counts.get(state, 0) if state else sum(counts.values())
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-#: Exit codes of the ``asyncflow`` command.
+# Exit codes of the ``asyncflow`` command.
+#: The flow succeeded.
 EXIT_OK = 0
+#: The flow did not succeed: it failed, timed out or paused.
 EXIT_FAILED = 1
+#: Bad input: a missing file, an unknown flow or parameter, a malformed option.
 EXIT_USAGE = 2
+#: Interrupted by Ctrl-C (SIGTERM exits with 143).
 EXIT_INTERRUPTED = 130
 
 

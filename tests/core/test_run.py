@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -226,6 +227,13 @@ def test_run_sync_from_sync_code() -> None:
     with Flow("f") as flow:
         t = add(41)
     assert flow.run_sync().result[t].result == 42
+
+
+def test_asyncio_run_of_flow_run_as_in_the_quick_start() -> None:
+    # asyncio.run reprs its task on the way out, which looks at the coroutine's cr_code.
+    with Flow("f") as flow:
+        t = add(41)
+    assert asyncio.run(flow.run()).result[t].result == 42
 
 
 async def test_empty_flow_succeeds() -> None:
