@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "asyncflow.history",
     "asyncflow.ui",
     "asyncflow.contrib.aiohttp",
+    "asyncflow.mypy_plugin",
 ]
 
 
