@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from mypy.maptype import map_instance_to_supertype
 from mypy.nodes import ARG_NAMED, ARG_NAMED_OPT, ARG_STAR, ARG_STAR2, ArgKind, TypeInfo
 from mypy.plugin import CheckerPluginInterface, MethodSigContext, Plugin
 from mypy.types import (
@@ -36,6 +35,10 @@ from mypy.types import (
     UnionType,
     get_proper_type,
 )
+
+# isort: split
+# mypy.maptype imported before mypy.types fails on a cycle inside mypy.
+from mypy.maptype import map_instance_to_supertype
 
 __all__ = ["AsyncflowPlugin", "plugin"]
 
