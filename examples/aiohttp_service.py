@@ -13,6 +13,10 @@ Then, from another terminal::
 
 ``link-check`` checks pages of this very service, through the one ``ClientSession`` the app
 opens at startup and closes at cleanup; its tasks reach it as ``context.http``.
+
+The module defines both flows, so ``asyncflow run`` takes the variable's name:
+``asyncflow run examples/aiohttp_service.py:word_stats -p text='to be or not to be'``
+(``link_check`` needs the running service: its tasks read the session from the context).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Handlers built from small parts: callback_factory and on_failure.
 
-Run: python examples/callbacks.py
+Run: python examples/callbacks.py   (or: asyncflow run examples/callbacks.py)
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def build() -> Flow:
         always_fails()
     return flow
 
+
+flow = build()  # what `asyncflow run examples/callbacks.py` runs (it fails on purpose)
 
 if __name__ == "__main__":
     build().run_sync()

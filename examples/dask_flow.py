@@ -5,6 +5,10 @@
 
 (Start one with ``dask scheduler`` and ``dask worker tcp://127.0.0.1:8786``.)
 
+``asyncflow run examples/dask_flow.py -p limit=20000`` runs the module's ``flow`` with the
+default executor (bodies in worker threads of this process): the command has no
+executor option, so only the script uses Dask.
+
 The flow finds the number below 100,000 with the longest Collatz chain, in 8 chunks:
 each chunk is a few hundred milliseconds of pure-Python work, the kind of task that
 gains from running on several worker processes. States, retries and handlers stay in this process; only the
@@ -58,8 +62,10 @@ def build() -> tuple[Flow, Any]:
     return flow, summary
 
 
+flow, summary = build()
+
+
 def main(argv: list[str]) -> dict[str, int]:
-    flow, summary = build()
     if argv:
         executor = DaskExecutor(argv[0])
     else:

@@ -13,6 +13,11 @@ Without ``ASYNCFLOW_EXAMPLE_GCS_BUCKET``, the example starts gcp-storage-emulato
 memory on 127.0.0.1 (``pip install gcp-storage-emulator``, run from a checkout) and says so.
 
 Run: python examples/gcs_results.py
+
+``asyncflow run examples/gcs_results.py`` runs the module's ``flow``: with
+``ASYNCFLOW_EXAMPLE_GCS_BUCKET`` set it checkpoints to that bucket (``STORAGE_EMULATOR_HOST``
+is honoured); without it the results stay in memory and nothing is written anywhere (the
+script is the way to see them land in a local emulator).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from asyncflow import Flow, task
+from asyncflow import Flow, Task, task
 from asyncflow.results import GCSResult
 
 LOCAL_BUCKET = "prefect_results"
@@ -33,6 +38,19 @@ LOCAL_BUCKET = "prefect_results"
 @task
 def add(x: int, y: int = 1) -> int:
     return x + y
+
+
+def build(bucket: str | None, api_root: str | None = None,
+          ) -> tuple[Flow, Task[int], Task[int]]:
+    """The tutorial's flow, checkpointing to ``bucket`` (in memory when it is None)."""
+    results = GCSResult(bucket=bucket, api_root=api_root) if bucket else None
+    with Flow("my handled flow!", result=results) as flow:
+        first_result = add(1, y=2)
+        second_result = add(x=first_result, y=100)
+    return flow, first_result, second_result
+
+
+flow, _, _ = build(os.environ.get("ASYNCFLOW_EXAMPLE_GCS_BUCKET"))
 
 
 @contextmanager
@@ -72,12 +90,8 @@ async def list_objects(bucket: str, api_root: str | None) -> list[str]:
 
 async def main() -> None:
     with gcs_store() as (bucket, api_root):
-        gcs_result = GCSResult(bucket=bucket, api_root=api_root)
-        with Flow("my handled flow!", result=gcs_result) as flow:
-            first_result = add(1, y=2)
-            second_result = add(x=first_result, y=100)
-
-        state = await flow.run()
+        handled, first_result, second_result = build(bucket, api_root)
+        state = await handled.run()
         print(f"Flow run: {state!r}")
         for name, t in [("first_result", first_result), ("second_result", second_result)]:
             print(f"  state.result[{name}]._result.location = "

@@ -3,6 +3,9 @@
 Run: python examples/history_dashboard.py [HISTORY_URL]
 then: asyncflow ui            (or: python examples/history_dashboard.py --serve)
 
+``asyncflow run examples/history_dashboard.py`` runs the flow once; it is recorded when
+the ``history.url`` setting is configured (``ASYNCFLOW__HISTORY__URL``).
+
 Two runs of a small ETL flow are recorded (the second one fails on purpose), to the
 database named on the command line or the default ``~/.asyncflow/history.db``. The
 script prints what the history holds; ``asyncflow ui`` shows the same runs in a browser.
@@ -43,8 +46,10 @@ def build() -> Flow:
     return flow
 
 
+flow = build()
+
+
 async def record(url: str | None) -> None:
-    flow = build()
     where = history.configured_url(url)
     await flow.run(history=where)
     await flow.run(parameters={"strict": True}, history=where)

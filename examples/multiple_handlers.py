@@ -1,6 +1,6 @@
 """Several state handlers on one task are called in the order given, and can be async.
 
-Run: python examples/multiple_handlers.py
+Run: python examples/multiple_handlers.py   (or: asyncflow run examples/multiple_handlers.py)
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def build() -> Flow:
         flaky()
     return flow
 
+
+flow = build()  # what `asyncflow run examples/multiple_handlers.py` runs
 
 if __name__ == "__main__":
     state = build().run_sync()

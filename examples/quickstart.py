@@ -1,9 +1,12 @@
 """A first flow: concurrent async steps, a mapped task, retries and persisted results.
 
 Run: python examples/quickstart.py [results-dir]
+ or: asyncflow run examples/quickstart.py -p n=3
 
 Every task's return value is written to a local results directory (atomically), so the
-run can be inspected afterwards: the script prints where each result lives.
+run can be inspected afterwards: the script prints where each result lives. The module's
+``flow``, which ``asyncflow run`` runs, writes to the ``results.local_dir`` setting
+(``~/.asyncflow/results`` unless configured).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def summarize(cities: list[str], temps: list[float]) -> dict[str, Any]:
             "warmest": warmest[1]}
 
 
-def build(results_dir: str) -> Flow:
+def build(results_dir: str | None = None) -> Flow:
     with Flow("weather-report", result=LocalResult(dir=results_dir)) as flow:
         n = Parameter("n", default=5)
         cities = list_cities(n)
@@ -54,11 +57,14 @@ def build(results_dir: str) -> Flow:
     return flow
 
 
+flow = build()
+
+
 async def main(results_dir: str) -> int:
-    flow = build(results_dir)
-    state = await flow.run(parameters={"n": 5})
+    report = build(results_dir)
+    state = await report.run(parameters={"n": 5})
     print(f"flow: {state}")
-    for t in flow.sorted_tasks():
+    for t in report.sorted_tasks():
         task_state = state.result[t]
         if task_state.is_mapped():
             children = task_state.map_states
@@ -66,7 +72,7 @@ async def main(results_dir: str) -> int:
                   f"{children[0]._result.location if children else None}")
         else:
             print(f"  {t.slug:<22} {task_state.name:<8} -> {task_state._result.location}")
-    summary = next(t for t in flow.tasks if t.name == "summarize")
+    summary = next(t for t in report.tasks if t.name == "summarize")
     print(f"summary: {state.result[summary].result}")
     return 0 if state.is_successful() else 1
 

@@ -2,6 +2,9 @@
 a templated location.
 
 Run: python examples/results_local.py [results-dir]
+
+``asyncflow run examples/results_local.py`` runs ``flow``, the flow-level example, with
+results in the ``results.local_dir`` setting (``~/.asyncflow/results`` unless configured).
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ class AddTask(Task[int]):
         return x + y
 
 
-def flow_level(results_dir: str) -> tuple[Flow, Task[Any], Task[Any]]:
+def flow_level(results_dir: str | None) -> tuple[Flow, Task[Any], Task[Any]]:
     # Every task of the flow writes its result with the flow's Result.
     with Flow("my handled flow!", result=LocalResult(dir=results_dir)) as flow:
         first_result = add(1, y=2)
         second_result = add(x=first_result, y=100)
     return flow, first_result, second_result
+
+
+flow, _, _ = flow_level(None)
 
 
 def task_level(results_dir: str) -> tuple[Flow, Task[Any]]:
@@ -60,19 +66,19 @@ def templated(results_dir: str) -> tuple[Flow, Task[Any], Task[Any]]:
 
 
 def main(results_dir: str) -> None:
-    flow, first, _second = flow_level(results_dir)
-    state = flow.run_sync()
+    handled, first, _second = flow_level(results_dir)
+    state = handled.run_sync()
     location = state.result[first]._result.location
     print("flow-level:", state.result[first]._result.value, "at", location)
     print("  file content:", Path(location).read_bytes(), "->",
           cloudpickle.loads(Path(location).read_bytes()))
 
-    flow, first = task_level(results_dir)
-    state = flow.run_sync()
+    handled, first = task_level(results_dir)
+    state = handled.run_sync()
     print("task-level:", state.result[first]._result.location)
 
-    flow, root, down = templated(results_dir)
-    state = flow.run_sync()
+    local, root, down = templated(results_dir)
+    state = local.run_sync()
     print("templated:", state.result[root]._result.location, "and",
           state.result[down]._result.location)
 

@@ -12,6 +12,11 @@ Without ``ASYNCFLOW_EXAMPLE_S3_BUCKET``, the example starts moto's S3 server on
 127.0.0.1 (``pip install 'moto[server]'``, run from a checkout) and says so.
 
 Run: python examples/s3_results.py
+
+``asyncflow run examples/s3_results.py`` runs the module's ``flow``: with
+``ASYNCFLOW_EXAMPLE_S3_BUCKET`` set it checkpoints to that bucket; without it the results
+stay in memory and nothing is written anywhere (the script is the way to see them land in
+a local moto server).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from asyncflow import Flow, task
+from asyncflow import Flow, Task, task
 from asyncflow.results import S3Result
 
 LOCAL_BUCKET = "prefect-results"
@@ -34,6 +39,19 @@ LOCAL_BUCKET = "prefect-results"
 @task
 def add(x: int, y: int = 1) -> int:
     return x + y
+
+
+def build(bucket: str | None, client_options: dict[str, Any] | None = None,
+          ) -> tuple[Flow, Task[int], Task[int]]:
+    """The tutorial's flow, checkpointing to ``bucket`` (in memory when it is None)."""
+    results = S3Result(bucket=bucket, client_options=client_options) if bucket else None
+    with Flow("my handled flow!", result=results) as flow:
+        first_result = add(1, y=2)
+        second_result = add(x=first_result, y=100)
+    return flow, first_result, second_result
+
+
+flow, _, _ = build(os.environ.get("ASYNCFLOW_EXAMPLE_S3_BUCKET"))
 
 
 @contextmanager
@@ -69,12 +87,8 @@ async def list_keys(bucket: str, client_options: dict[str, Any], prefix: str) ->
 
 async def main() -> None:
     with s3_store() as (bucket, client_options):
-        results = S3Result(bucket=bucket, client_options=client_options)
-        with Flow("my handled flow!", result=results) as flow:
-            first_result = add(1, y=2)
-            second_result = add(x=first_result, y=100)
-
-        state = await flow.run()
+        handled, first_result, second_result = build(bucket, client_options)
+        state = await handled.run()
         print(f"Flow run: {state!r}")
 
         reader = S3Result(bucket=bucket, client_options=client_options)

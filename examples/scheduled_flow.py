@@ -1,6 +1,9 @@
 """A flow that runs on a schedule: every second, three times.
 
 Run: python examples/scheduled_flow.py
+
+``asyncflow run examples/scheduled_flow.py`` runs the module's ``flow`` once, now, as the
+command runs any flow; the script runs it on its schedule.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ def build(every: float = 1.0, times: int = 3) -> Flow:
 
 async def main(every: float = 1.0, times: int = 3) -> State:
     return await build(every, times).run(run_on_schedule=True)
+
+
+flow = build()
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 attempt time, a special failure mode, several handlers in order, and callback_factory.
 
 Run: python examples/slack_alerts.py
+ or: asyncflow run examples/slack_alerts.py
 
-With SLACK_WEBHOOK_URL unset, the example starts a local stand-in for Slack's incoming
+With SLACK_WEBHOOK_URL unset, the script starts a local stand-in for Slack's incoming
 webhooks on 127.0.0.1 and says so; set ASYNCFLOW__CONTEXT__SECRETS__SLACK_WEBHOOK_URL to
-post to a real channel.
+post to a real channel. ``asyncflow run`` runs the module's ``flow``: it posts to the
+configured webhook, and with none configured prints each alert instead of sending it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 from typing import Any
 
 import aiohttp
-from _receiver import LocalReceiver  # the local stand-in beside this file
+from _receiver import LocalReceiver, is_configured, printed_alert  # beside this file
 
 from asyncflow import Flow, signals, task
 from asyncflow.notifications import callback_factory, slack_notifier
@@ -46,8 +48,7 @@ def alert_on_special_failure(task: Any, old_state: State, new_state: State) -> S
 attempts: dict[str, int] = {}
 
 
-@task(max_retries=1, retry_delay=datetime.timedelta(seconds=0.1),
-      state_handlers=[slack_notifier(only_states=[Finished, Retrying]), post_on_retry])
+@task(max_retries=1, retry_delay=datetime.timedelta(seconds=0.1))
 async def flaky_download() -> int:
     attempts["download"] = attempts.get("download", 0) + 1
     if attempts["download"] == 1:
@@ -55,7 +56,7 @@ async def flaky_download() -> int:
     return 42
 
 
-@task(state_handlers=[alert_on_special_failure, slack_notifier(only_states=[Failed])])
+@task
 def mission_critical_task(a: int, b: int) -> float:
     if a == b:
         fail_signal = signals.FAIL("a equaled b!")
@@ -65,11 +66,24 @@ def mission_critical_task(a: int, b: int) -> float:
     return 1 / (b - a)
 
 
-def build() -> Flow:
-    with Flow("slack-alerts", state_handlers=[slack_notifier]) as flow:
-        flaky_download()
-        mission_critical_task(1, 1)
+def build(*, post: bool = True) -> Flow:
+    """The flow; with ``post=False`` its alerts are printed instead (no webhook needed)."""
+
+    def alerts(only_states: list[type[State]] | None = None) -> Any:
+        if post:
+            return slack_notifier(only_states=only_states)
+        return printed_alert("SLACK_WEBHOOK_URL", only_states=only_states)
+
+    with Flow("slack-alerts", state_handlers=[alerts()]) as flow:
+        retry_alerts = (post_on_retry,) if post else ()
+        flaky_download(task_args={
+            "state_handlers": (alerts([Finished, Retrying]), *retry_alerts)})
+        mission_critical_task(1, 1, task_args={
+            "state_handlers": (alert_on_special_failure, alerts([Failed]))})
     return flow
+
+
+flow = build(post=is_configured("SLACK_WEBHOOK_URL"))
 
 
 async def main(webhook_url: str | None = None) -> tuple[State, list[dict[str, Any]]]:

@@ -1,6 +1,6 @@
 """A task with a special failure mode, and a handler that reacts to the data it carries.
 
-Run: python examples/special_failure.py
+Run: python examples/special_failure.py   (or: asyncflow run examples/special_failure.py)
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def build() -> Flow:
         mission_critical_task(1, 1)
     return flow
 
+
+flow = build()  # what `asyncflow run` runs; it fails on purpose
 
 if __name__ == "__main__":
     build().run_sync()

@@ -1,6 +1,9 @@
 """State handlers on a flow and on a task, printing every transition.
 
 Run: python examples/state_handler_demo.py
+
+``asyncflow run examples/state_handler_demo.py`` runs ``flow``: one task, with the
+handler on the flow and on the task.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ def my_state_handler(obj: Any, old_state: State, new_state: State) -> State:
     return new_state
 
 
+flow = Flow(name="state-handler-demo", tasks=[Task(state_handlers=[my_state_handler])],
+            state_handlers=[my_state_handler])
+
+
 def main() -> None:
     # Attached to the flow: the flow's own transitions.
     my_flow = Flow(name="state-handler-demo", tasks=[Task()], state_handlers=[my_state_handler])
@@ -24,8 +31,8 @@ def main() -> None:
 
     # Attached to a task: the task's transitions.
     t = Task(state_handlers=[my_state_handler])
-    flow = Flow(name="state-handler-demo", tasks=[t])
-    flow.run_sync()
+    task_flow = Flow(name="state-handler-demo", tasks=[t])
+    task_flow.run_sync()
 
 
 if __name__ == "__main__":

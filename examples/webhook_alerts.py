@@ -2,9 +2,12 @@
 or your own services.
 
 Run: python examples/webhook_alerts.py
+ or: asyncflow run examples/webhook_alerts.py
 
-With OPS_WEBHOOK unset, the example starts a local receiver on 127.0.0.1 and says so;
-set ASYNCFLOW__CONTEXT__SECRETS__OPS_WEBHOOK to post to a real endpoint.
+With OPS_WEBHOOK unset, the script starts a local receiver on 127.0.0.1 and says so;
+set ASYNCFLOW__CONTEXT__SECRETS__OPS_WEBHOOK to post to a real endpoint. ``asyncflow run``
+runs the module's ``flow``: it posts to the configured webhook, and with none configured
+prints each alert instead of sending it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import os
 from typing import Any
 
-from _receiver import LocalReceiver  # the local stand-in beside this file
+from _receiver import LocalReceiver, is_configured, printed_alert  # beside this file
 
 from asyncflow import Flow, task
 from asyncflow.notifications import webhook_notifier
@@ -22,15 +25,20 @@ from asyncflow.states import Failed, Retrying, State
 ops = webhook_notifier(url_secret="OPS_WEBHOOK", only_states=[Failed, Retrying])
 
 
-@task(max_retries=1, retry_delay=0.05, state_handlers=[ops])
+@task(max_retries=1, retry_delay=0.05)
 def load_table(rows: int) -> int:
     raise PermissionError(f"cannot write {rows} rows: the table is read-only")
 
 
-def build() -> Flow:
+def build(*, post: bool = True) -> Flow:
+    """The flow; with ``post=False`` its alerts are printed instead (no webhook needed)."""
+    alert = ops if post else printed_alert("OPS_WEBHOOK", only_states=[Failed, Retrying])
     with Flow("nightly-load") as flow:
-        load_table(1000)
+        load_table(1000, task_args={"state_handlers": (alert,)})
     return flow
+
+
+flow = build(post=is_configured("OPS_WEBHOOK"))
 
 
 async def main() -> tuple[State, list[dict[str, Any]]]:

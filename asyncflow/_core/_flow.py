@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from contextvars import Token
 
     from .._results._base import Result
+    from ..history import Recorder
+    from ._executor import Executor
+    from ._schedules import Schedule
     from ._states import State
 
 
@@ -53,8 +56,8 @@ class Flow:
         on_failure: Callable[..., Any] | None = None,
         result: Result | None = None,
         reference_tasks: Iterable[Task[Any]] | None = None,
-        schedule: Any = None,
-        executor: Any = None,
+        schedule: Schedule | None = None,
+        executor: Executor | None = None,
         max_concurrency: int | None = None,
         result_handler: Any = None,
     ) -> None:
@@ -427,10 +430,10 @@ class Flow:
         max_concurrency: int | None = None,
         task_concurrency_limits: Mapping[str, int] | None = None,
         checkpointing: bool | None = None,
-        executor: Any = None,
+        executor: Executor | None = None,
         run_on_schedule: bool = False,
         observers: Iterable[Callable[..., Any]] = (),
-        history: Any = None,
+        history: str | bool | Recorder | None = None,
     ) -> Coroutine[Any, Any, State]:
         """Run the flow and return its final state; ``state.result`` maps each task to its state.
 
@@ -447,6 +450,8 @@ class Flow:
         - ``task_concurrency_limits``: ``{"tag": n}`` bounds on tasks carrying a tag,
           shared by every run in the process.
         - ``checkpointing``: force result persistence on or off for this run.
+        - ``executor``: where task bodies run (default: the flow's, else
+          :class:`~asyncflow.executors.LocalExecutor`).
         - ``run_on_schedule``: run on every event of the flow's schedule until cancelled.
         - ``observers``: callables ``(obj, old_state, new_state)`` told of every transition
           of every task and of the flow, on the loop (they must not block). An observer

@@ -30,17 +30,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from typing_extensions import Self
 
 from ._attached import attached
 from ._context import _overlay_var, context as run_context
+from ._exceptions import FlowRunError
 from ._sentinel import sentinel
 from ._slots import slots_of
 
 if TYPE_CHECKING:
     from .._results._base import Result
+    from ._task import Task
+
+T = TypeVar("T")
 
 #: What ``result`` is when a state was given none: distinct from a ``None`` value, so a
 #: state that never produced data reads as ``NoResult`` rather than ``Result(None)``.
@@ -166,6 +170,34 @@ class State:
     def _result(self, obj: Result) -> None:
         self._result_obj = obj
         self._value = obj.value
+
+    def result_of(self, task: Task[T]) -> T:
+        """What ``task`` produced in the flow run that ended in this state.
+
+        ``state.result[task].result``, typed: for ``t: Task[int]`` it is an ``int``. Raises
+        :class:`~asyncflow.FlowRunError` when the task did not succeed (its state holds an
+        exception, not a value) or is not a task of the run.
+        """
+        states = self.result
+        if not isinstance(states, dict):
+            raise FlowRunError(
+                f"result_of() reads the final state of a flow run; {self!r} maps no tasks to "
+                "states (the run ended before its tasks ran, or this is a task's own state: "
+                "read its .result)"
+            )
+        state = states.get(task)
+        name = getattr(task, "slug", None) or getattr(task, "name", task)
+        if not isinstance(state, State):
+            raise FlowRunError(
+                f"{name!r} is not a task of this flow run; pass what the call returned inside "
+                "`with Flow(...)` (as in `total = add(1, 2)`), not the decorated function"
+            )
+        bad_child = isinstance(state, Mapped) and any(c.is_failed() for c in state.map_states)
+        if not state.is_successful() or state.is_skipped() or bad_child:
+            more = " and .map_states for its children" if bad_child else ""
+            raise FlowRunError(f"task {name!r} ended {state}, so it has no value; read "
+                               f"state.result[task] for its state{more}")
+        return cast("T", state.result)
 
     # ---- predicates ------------------------------------------------------------
     def is_pending(self) -> bool:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, overload
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
 from typing_extensions import ParamSpec, TypeVar as DefaultTypeVar
 
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from ._flow import Flow
 
 P = ParamSpec("P")
-R = DefaultTypeVar("R", default=Any)
+#: What a task's run produces; covariant, so a ``Task[bool]`` is a ``Task[int]``.
+R = DefaultTypeVar("R", default=Any, covariant=True)
+T = DefaultTypeVar("T")
 
 _TASK_SLOTS = (
     "name",
@@ -391,11 +393,25 @@ def _plain_signature(sig: inspect.Signature) -> str:
 
 
 class FunctionTask(Task[R], Generic[P, R]):
-    """A task whose body is a plain or ``async def`` function (made by :func:`task`)."""
+    """A task whose body is a plain or ``async def`` function (made by :func:`task`).
+
+    For type checkers ``P`` is the body's parameters and ``R`` what a run produces: the
+    function's return type, with the coroutine of an ``async def`` unwrapped, so
+    ``@task async def add(x: int) -> int`` is a ``FunctionTask[[x: int], int]`` and
+    calling it in a flow gives a ``Task[int]``.
+    """
 
     __slots__ = ("_fn",)
 
-    def __init__(self, fn: Callable[P, R], name: str | None = None, **options: Any) -> None:
+    @overload
+    def __init__(self: FunctionTask[P, T], fn: Callable[P, Coroutine[Any, Any, T]],
+                 name: str | None = None, **options: Any) -> None: ...
+
+    @overload
+    def __init__(self: FunctionTask[P, T], fn: Callable[P, T], name: str | None = None,
+                 **options: Any) -> None: ...
+
+    def __init__(self, fn: Callable[P, Any], name: str | None = None, **options: Any) -> None:
         if not callable(fn):
             raise FlowDefinitionError(
                 f"@task decorates a function, got {fn!r}; write @task above a `def` or "
@@ -408,8 +424,9 @@ class FunctionTask(Task[R], Generic[P, R]):
         self._is_async = _is_async_callable(fn)
 
     @property
-    def fn(self) -> Callable[P, R]:
-        """The decorated function."""
+    def fn(self) -> Callable[P, Any]:
+        """The decorated function (typed with its parameters; its return is not unwrapped,
+        so it reads as ``Any``)."""
         return self._fn
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
@@ -427,26 +444,36 @@ def _is_async_callable(fn: Any) -> bool:
     )
 
 
-@overload
-def task(fn: Callable[P, R], /) -> FunctionTask[P, R]: ...
+class TaskDecorator(Protocol):
+    """What ``@task(...)`` with options returns: a decorator making a :class:`FunctionTask`."""
+
+    @overload
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, T]], /) -> FunctionTask[P, T]: ...
+
+    @overload
+    def __call__(self, fn: Callable[P, T], /) -> FunctionTask[P, T]: ...
 
 
 @overload
-def task(
-    fn: None = None, /, **options: Any
-) -> Callable[[Callable[P, R]], FunctionTask[P, R]]: ...
+def task(fn: Callable[P, Coroutine[Any, Any, T]], /) -> FunctionTask[P, T]: ...
 
 
-def task(
-    fn: Callable[P, R] | None = None, /, **options: Any
-) -> FunctionTask[P, R] | Callable[[Callable[P, R]], FunctionTask[P, R]]:
+@overload
+def task(fn: Callable[P, T], /) -> FunctionTask[P, T]: ...
+
+
+@overload
+def task(fn: None = None, /, **options: Any) -> TaskDecorator: ...
+
+
+def task(fn: Callable[P, Any] | None = None, /, **options: Any) -> Any:
     """Make a task from a function, bare (``@task``) or with options (``@task(name=...)``).
 
     The options are those of :class:`Task`.
     """
     if fn is None:
 
-        def decorator(func: Callable[P, R]) -> FunctionTask[P, R]:
+        def decorator(func: Callable[P, Any]) -> FunctionTask[P, Any]:
             return FunctionTask(func, **options)
 
         return decorator

@@ -16,21 +16,17 @@ environment variable; an emulator is used without credentials unless some are gi
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 import os
 import re
-import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import anyio
 from typing_extensions import Self
 
 from .._core._exceptions import (
-    ConfigError,
     ResultError,
     ResultNotFoundError,
     ResultReadError,
@@ -45,13 +41,19 @@ from ._clients import (
     DEFAULT_RETRY_BACKOFF,
     ClientScope,
     RetryPolicy,
-    Store,
     call_with_retries,
     check_retry_options,
-    import_extra,
     safe_url,
     serialize,
     use_client,
+)
+from ._gcs_client import (
+    GCS_API_ROOT,
+    GCSClient,
+    GCSStore,
+    check_api_root,
+    object_metadata,
+    require_sdk,
 )
 from ._location import Location, check_bucket, format_location
 
@@ -61,13 +63,8 @@ T = TypeVar("T")
 
 logger = logging.getLogger("asyncflow.results")
 
-GCS_API_ROOT = "https://storage.googleapis.com"
-EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 #: Resumable chunks must be multiples of this (except the last).
 CHUNK_MULTIPLE = 256 * 1024
-#: Connection caps: Google's API takes many; emulators are often single-threaded.
-DEFAULT_MAX_CONNECTIONS = 100
-DEFAULT_EMULATOR_CONNECTIONS = 8
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 CANCEL_TIMEOUT = 10.0
 
@@ -139,7 +136,7 @@ class GCSResult(Result):
         retry_backoff: float = DEFAULT_RETRY_BACKOFF,
         value: Any = None,
     ) -> None:
-        _require_sdk()
+        require_sdk()
         super().__init__(value=value, location=location, serializer=serializer)
         if not isinstance(bucket, str) or not bucket:
             raise ValueError(f"GCSResult needs a bucket name, got {bucket!r}")
@@ -149,7 +146,7 @@ class GCSResult(Result):
             )
         check_bucket(bucket, owner="GCSResult")
         if api_root is not None:
-            api_root = _check_api_root(api_root, "api_root")
+            api_root = check_api_root(api_root, "api_root")
         if service_file is not None and credentials_secret is not None:
             raise ValueError("GCSResult: give either service_file or credentials_secret, not both")
         if credentials_secret is not None and (
@@ -267,19 +264,19 @@ class GCSResult(Result):
     def _content_type(self) -> str:
         return str(self.upload_options.get("content_type") or DEFAULT_CONTENT_TYPE)
 
-    async def _upload_simple(self, client: _GCSClient, name: str, data: bytes) -> Any:
+    async def _upload_simple(self, client: GCSClient, name: str, data: bytes) -> Any:
         return await client.storage.upload(
             self.bucket,
             name,
             data,
             content_type=self._content_type(),
             parameters=dict(self.upload_options.get("parameters") or {}),
-            metadata=_object_metadata(self.upload_options) or None,
+            metadata=object_metadata(self.upload_options) or None,
             force_resumable_upload=False,
             timeout=self.timeout,
         )
 
-    async def _upload_resumable(self, client: _GCSClient, name: str, data: bytes) -> None:
+    async def _upload_resumable(self, client: GCSClient, name: str, data: bytes) -> None:
         """A resumable upload in chunks; a failed chunk resumes where the server stopped."""
         total = len(data)
         content_type = self._content_type()
@@ -323,7 +320,7 @@ class GCSResult(Result):
                 await client.cancel_resumable(session_uri)
             raise
 
-    async def _check_bucket(self, client: _GCSClient, name: str) -> None:
+    async def _check_bucket(self, client: GCSClient, name: str) -> None:
         """After a 404 on read: raise a clear error when the bucket itself is missing."""
         try:
             await client.storage.get_bucket_metadata(self.bucket, timeout=self.timeout)
@@ -348,8 +345,8 @@ class GCSResult(Result):
         raise mapped from None
 
     # ---- clients and errors ---------------------------------------------------------
-    def _store(self) -> _GCSStore:
-        return _GCSStore(
+    def _store(self) -> GCSStore:
+        return GCSStore(
             self.api_root, self.service_file, self.credentials_secret, self.max_connections
         )
 
@@ -418,11 +415,6 @@ def _name(location: Any) -> str:
     return location
 
 
-def _object_metadata(options: Mapping[str, Any]) -> dict[str, Any]:
-    custom = options.get("metadata")
-    return {"metadata": dict(custom)} if custom else {}
-
-
 def _status(exc: BaseException) -> int | None:
     import aiohttp
 
@@ -463,252 +455,3 @@ def _transient(exc: BaseException) -> str | None:
     ):
         return type(exc).__name__
     return None
-
-
-def _check_api_root(url: str, what: str) -> str:
-    if not isinstance(url, str) or not url:
-        raise ValueError(f"GCSResult: {what} must be a URL such as http://127.0.0.1:9023")
-    if "://" not in url:
-        url = f"http://{url}"
-    return url.rstrip("/")
-
-
-# ---- clients ---------------------------------------------------------------------------
-def _require_sdk() -> Any:
-    import_extra("aiohttp", feature="GCSResult", extra="gcs", package="gcloud-aio-storage")
-    return import_extra(
-        "gcloud.aio.storage", feature="GCSResult", extra="gcs", package="gcloud-aio-storage"
-    )
-
-
-class _GCSClient:
-    """A gcloud-aio Storage on a shared aiohttp session, plus the resumable-upload calls."""
-
-    __slots__ = ("api_root", "dev", "http", "storage")
-
-    def __init__(self, storage: Any, http: Any, api_root: str, dev: bool) -> None:
-        self.storage = storage
-        self.http = http
-        self.api_root = api_root
-        self.dev = dev
-
-    async def _headers(self) -> dict[str, str]:
-        if self.dev:
-            return {}
-        token = await self.storage.token.get()
-        return {"Authorization": f"Bearer {token}"}
-
-    async def _checked(self, response: Any) -> Any:
-        import aiohttp
-
-        if response.status >= 400:
-            body = await response.text(errors="replace")
-            response.release()
-            raise aiohttp.ClientResponseError(
-                response.request_info,
-                response.history,
-                status=response.status,
-                message=f"{response.reason}: {body}",
-                headers=response.headers,
-            )
-        return response
-
-    async def start_resumable(
-        self,
-        bucket: str,
-        name: str,
-        total: int,
-        content_type: str,
-        options: Mapping[str, Any],
-        request_timeout: int,
-    ) -> str:
-        """Open a resumable upload session; its URI (a capability: never logged)."""
-        import aiohttp
-
-        url = f"{self.api_root}/upload/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o"
-        params = {**dict(options.get("parameters") or {}), "uploadType": "resumable", "name": name}
-        body = {"name": name, "contentType": content_type, **_object_metadata(options)}
-        headers = {
-            **await self._headers(),
-            "Content-Type": "application/json; charset=UTF-8",
-            "X-Upload-Content-Type": content_type,
-            "X-Upload-Content-Length": str(total),
-        }
-        async with self.http.post(
-            url,
-            params=params,
-            data=json.dumps(body),
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=request_timeout),
-        ) as response:
-            await self._checked(response)
-            location: str = response.headers["Location"]
-            return location
-
-    async def put_chunk(
-        self, uri: str, chunk: memoryview, start: int, total: int, request_timeout: int
-    ) -> int | None:
-        """Send ``chunk`` at ``start``; the committed size, or None when the object is done."""
-        import aiohttp
-
-        headers = {
-            **await self._headers(),
-            "Content-Range": f"bytes {start}-{start + len(chunk) - 1}/{total}",
-        }
-        async with self.http.put(
-            uri,
-            data=chunk,
-            headers=headers,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=request_timeout),
-        ) as response:
-            return await self._progress(response)
-
-    async def resumable_status(self, uri: str, total: int, request_timeout: int) -> int | None:
-        """How many bytes the server holds, or None when the object is complete."""
-        import aiohttp
-
-        headers = {**await self._headers(), "Content-Range": f"bytes */{total}"}
-        async with self.http.put(
-            uri,
-            data=b"",
-            headers=headers,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=request_timeout),
-        ) as response:
-            return await self._progress(response)
-
-    async def _progress(self, response: Any) -> int | None:
-        if response.status == 308:
-            committed = response.headers.get("Range", "")
-            match = re.fullmatch(r"bytes=0-(\d+)", committed.strip())
-            return int(match.group(1)) + 1 if match else 0
-        if response.status in (404, 410):
-            raise ResultWriteError(
-                f"GCSResult: the resumable upload session is gone (HTTP {response.status}: "
-                "expired or cancelled); write the value again"
-            )
-        await self._checked(response)
-        await response.read()
-        return None
-
-    async def cancel_resumable(self, uri: str) -> None:
-        """Best effort: tell the server to drop a failed upload's bytes."""
-        import aiohttp
-
-        try:
-            async with self.http.delete(
-                uri,
-                headers=await self._headers(),
-                timeout=aiohttp.ClientTimeout(total=10),
-            ):
-                pass
-        except Exception as exc:
-            logger.debug("GCSResult: cancelling a resumable upload failed (%s)", type(exc).__name__)
-
-
-class _GCSStore(Store):
-    """A GCS endpoint with one set of credentials and one connection cap."""
-
-    __slots__ = ("api_root", "dev", "max_connections", "secret", "service_file")
-
-    def __init__(
-        self,
-        api_root: str | None,
-        service_file: str | None,
-        secret: str | None,
-        max_connections: int | None,
-    ) -> None:
-        emulator = os.environ.get(EMULATOR_ENV)
-        if api_root is None and emulator:
-            api_root = _check_api_root(emulator, EMULATOR_ENV)
-        custom = api_root is not None
-        self.api_root = api_root or GCS_API_ROOT
-        self.service_file = service_file
-        self.secret = secret
-        # An emulator (a custom root without credentials) takes no token.
-        self.dev = custom and service_file is None and secret is None
-        if max_connections is None:
-            max_connections = (
-                DEFAULT_EMULATOR_CONNECTIONS if self.dev else (DEFAULT_MAX_CONNECTIONS)
-            )
-        self.max_connections = max_connections
-        if secret is not None:
-            identity: tuple[Any, ...] = ("secret", secret)
-        elif service_file is not None:
-            identity = ("service file", service_file)
-        else:
-            identity = ("default credentials",) if not self.dev else ("none",)
-        super().__init__(("asyncflow.results.gcs", self.api_root, identity, max_connections))
-
-    @property
-    def label(self) -> str:
-        return f"GCS {safe_url(self.api_root)}"
-
-    def open(self) -> AbstractAsyncContextManager[Any]:
-        return self._open()
-
-    @asynccontextmanager
-    async def _open(self) -> AsyncIterator[_GCSClient]:
-        import aiohttp
-
-        storage_module = _require_sdk()
-        service: Any = self.service_file
-        if self.secret is not None:
-            service = io.StringIO(json.dumps(_service_account(self.secret)))
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.max_connections),
-        )
-        try:
-            try:
-                storage = storage_module.Storage(
-                    service_file=service,
-                    session=session,
-                    api_root=self.api_root,
-                    api_is_dev=self.dev,
-                    token=_NoToken() if self.dev else None,
-                )
-            except Exception as exc:
-                source = (
-                    "service_file"
-                    if self.service_file
-                    else (
-                        f"the secret {self.secret!r}"
-                        if self.secret
-                        else "GOOGLE_APPLICATION_CREDENTIALS or the gcloud CLI's login"
-                    )
-                )
-                raise ConfigError(
-                    f"GCSResult: could not load Google credentials from {source}: "
-                    f"{type(exc).__name__}. Check that the file exists and holds a "
-                    "service-account key or authorized-user credentials"
-                ) from None
-            try:
-                yield _GCSClient(storage, session, self.api_root, self.dev)
-            finally:
-                await storage.close()
-        finally:
-            await session.close()
-
-
-class _NoToken:
-    """An emulator takes no token: nothing to load (not even GOOGLE_APPLICATION_CREDENTIALS)."""
-
-    async def get(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-
-def _service_account(name: str) -> dict[str, Any]:
-    from ..secrets import Secret
-
-    value = Secret(name).get()
-    if isinstance(value, Mapping) and isinstance(value.get("type"), str):
-        return dict(value)
-    raise ConfigError(
-        f"GCSResult: the secret {name!r} must hold a service-account key as JSON (an object "
-        'with "type": "service_account", as downloaded from the Cloud console); its '
-        "value is not shown here"
-    )

@@ -17,9 +17,7 @@ import asyncio
 import io
 import logging
 import re
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
@@ -27,7 +25,6 @@ from anyio.abc import TaskGroup
 from typing_extensions import Self
 
 from .._core._exceptions import (
-    ConfigError,
     ResultError,
     ResultNotFoundError,
     ResultReadError,
@@ -42,16 +39,14 @@ from ._clients import (
     DEFAULT_RETRY_BACKOFF,
     ClientScope,
     RetryPolicy,
-    Store,
     call_with_retries,
     check_retry_options,
-    digest,
-    import_extra,
     safe_url,
     serialize,
     use_client,
 )
 from ._location import Location, check_bucket, format_location
+from ._s3_client import KEY_OPTIONS, S3Store, require_sdk
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -83,7 +78,6 @@ _CLIENT_OPTIONS = frozenset(
         "aws_account_id",
     }
 )
-_KEY_OPTIONS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 _RESERVED_UPLOAD_OPTIONS = frozenset({"Bucket", "Key", "Body", "UploadId", "PartNumber"})
 #: put_object options that create_multipart_upload does not take.
 _NOT_FOR_MULTIPART = frozenset(
@@ -194,7 +188,7 @@ class S3Result(Result):
         retry_backoff: float = DEFAULT_RETRY_BACKOFF,
         value: Any = None,
     ) -> None:
-        _require_sdk()
+        require_sdk()
         super().__init__(value=value, location=location, serializer=serializer)
         if not isinstance(bucket, str) or not bucket:
             raise ValueError(f"S3Result needs a bucket name, got {bucket!r}")
@@ -219,7 +213,7 @@ class S3Result(Result):
             raise ValueError(
                 f"S3Result: credentials_secret is the name of a secret, got {credentials_secret!r}"
             )
-        if credentials_secret is not None and any(k in options for k in _KEY_OPTIONS):
+        if credentials_secret is not None and any(k in options for k in KEY_OPTIONS):
             raise ValueError(
                 "S3Result: give either credentials_secret or keys in client_options, not both"
             )
@@ -407,8 +401,8 @@ class S3Result(Result):
             )
 
     # ---- clients and errors ---------------------------------------------------------
-    def _store(self) -> _S3Store:
-        return _S3Store(self.client_options, self.credentials_secret)
+    def _store(self) -> S3Store:
+        return S3Store(self.client_options, self.credentials_secret)
 
     def _credentials_source(self) -> str:
         if self.credentials_secret is not None:
@@ -569,176 +563,3 @@ class _ViewReader(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
-
-
-# ---- clients ---------------------------------------------------------------------------
-def _require_sdk() -> Any:
-    return import_extra(
-        "aiobotocore.session", feature="S3Result", extra="s3", package="aiobotocore"
-    )
-
-
-class _S3Store(Store):
-    """An S3 endpoint with one set of options and credentials."""
-
-    __slots__ = ("options", "secret")
-
-    def __init__(self, options: dict[str, Any], secret: str | None) -> None:
-        self.options = options
-        self.secret = secret
-        if secret is not None:
-            identity: tuple[Any, ...] = ("secret", secret)
-        elif "aws_access_key_id" in options:
-            identity = ("keys", digest(*(options.get(k) for k in _KEY_OPTIONS)))
-        else:
-            identity = ("default chain",)
-        others = tuple(
-            (name, id(value) if name == "config" else value)
-            for name, value in sorted(options.items())
-            if name not in _KEY_OPTIONS and name not in ("endpoint_url", "region_name")
-        )
-        super().__init__(
-            (
-                "asyncflow.results.s3",
-                options.get("endpoint_url"),
-                options.get("region_name"),
-                identity,
-                others,
-            )
-        )
-
-    @property
-    def label(self) -> str:
-        region = self.options.get("region_name")
-        return f"S3 {safe_url(self.options.get('endpoint_url')) or 'AWS'}" + (
-            f" ({region})" if region else ""
-        )
-
-    def open(self) -> AbstractAsyncContextManager[Any]:
-        return self._open()
-
-    @asynccontextmanager
-    async def _open(self) -> AsyncIterator[Any]:
-        from botocore.config import Config
-        from botocore.exceptions import BotoCoreError
-
-        options = dict(self.options)
-        if self.secret is not None:
-            options.update(_secret_keys(self.secret))
-        # asyncflow retries (call_with_retries): one attempt per botocore call, unless
-        # the user's own config asks for botocore's retries.
-        config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-        user_config = options.get("config")
-        options["config"] = config.merge(user_config) if user_config is not None else config
-        _hide_credentials_in_sdk_logs()
-        creating = _session().create_client("s3", **options)
-        try:
-            client = await creating.__aenter__()
-        except (BotoCoreError, ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"S3Result: could not create an S3 client for {self.label}: "
-                f"{type(exc).__name__}: {_without_user_info(str(exc))}. Check client_options "
-                "and the AWS settings (profile, region, endpoint)"
-            ) from None
-        try:
-            yield client
-        finally:
-            await creating.__aexit__(None, None, None)
-
-
-def _without_user_info(text: str) -> str:
-    """``text`` with any ``user:password@`` in URLs removed."""
-    return re.sub(r"(\w+://)[^/@\s]+@", r"\1", text)
-
-
-def _secret_keys(name: str) -> dict[str, str]:
-    from ..secrets import Secret
-
-    value = Secret(name).get()
-    if isinstance(value, Mapping):
-        access = value.get("ACCESS_KEY", value.get("aws_access_key_id"))
-        secret = value.get("SECRET_ACCESS_KEY", value.get("aws_secret_access_key"))
-        token = value.get("SESSION_TOKEN", value.get("aws_session_token"))
-        if isinstance(access, str) and isinstance(secret, str):
-            keys = {"aws_access_key_id": access, "aws_secret_access_key": secret}
-            if isinstance(token, str) and token:
-                keys["aws_session_token"] = token
-            return keys
-    raise ConfigError(
-        f"S3Result: the secret {name!r} must be a JSON object with ACCESS_KEY and "
-        "SECRET_ACCESS_KEY (and optionally SESSION_TOKEN) text values; its value is not "
-        "shown here"
-    )
-
-
-_local = threading.local()
-_loader_lock = threading.Lock()
-_shared_loader: list[Any] = []
-
-
-def _session() -> Any:
-    """This thread's aiobotocore session; every session shares one loader of service models.
-
-    A new session costs about 0.6 s (loading the S3 model); a client from an existing
-    session about 10 ms. Sessions are not thread-safe, hence one per thread.
-    """
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _require_sdk().get_session()
-        with _loader_lock:
-            if _shared_loader:
-                session.register_component("data_loader", _shared_loader[0])
-            else:
-                _shared_loader.append(session.get_component("data_loader"))
-        _local.session = session
-    return session
-
-
-# ---- keeping credentials out of the SDK's debug logs --------------------------------------
-_SECRET_PATTERNS = [
-    (
-        re.compile(
-            r"((?:Authorization|X-Amz-Security-Token)['\"]?\s*[:=]\s*b?['\"])[^'\"]*", re.IGNORECASE
-        ),
-        r"\1**********",
-    ),
-    (re.compile(r"(x-amz-security-token[:=]\s*)[^\s&'\"]+", re.IGNORECASE), r"\1**********"),
-    (re.compile(r"((?:X-Amz-)?Credential=)[^,\s&'\"]+", re.IGNORECASE), r"\1**********"),
-    (re.compile(r"((?:X-Amz-)?Signature(?:=|:)\s*)[0-9a-fA-F]+", re.IGNORECASE), r"\1**********"),
-]
-_FILTERED_LOGGERS = (
-    "botocore.auth",
-    "botocore.endpoint",
-    "aiobotocore.endpoint",
-    "botocore.httpsession",
-    "aiobotocore.httpsession",
-)
-_filter_installed: list[bool] = []
-
-
-class _RedactCredentials(logging.Filter):
-    """Masks signatures, access key ids and session tokens in botocore's debug records."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:
-            return True
-        masked = text
-        for pattern, replacement in _SECRET_PATTERNS:
-            masked = pattern.sub(replacement, masked)
-        if masked != text:
-            record.msg, record.args = masked, None
-        return True
-
-
-def _hide_credentials_in_sdk_logs() -> None:
-    """Install the redacting filter on botocore's request-signing loggers, once."""
-    if _filter_installed:
-        return
-    with _loader_lock:
-        if not _filter_installed:
-            redact = _RedactCredentials()
-            for name in _FILTERED_LOGGERS:
-                logging.getLogger(name).addFilter(redact)
-            _filter_installed.append(True)

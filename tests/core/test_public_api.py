@@ -29,6 +29,7 @@ PUBLIC_MODULES = [
     "asyncflow.engine",
     "asyncflow.exceptions",
     "asyncflow.testing",
+    "asyncflow.mypy_plugin",
 ]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import re
 import subprocess
 import sys
@@ -161,3 +163,68 @@ def test_result_handlers(tmp_path: Path) -> None:
     shown = load("result_handlers").main(str(tmp_path))
     assert shown[0].startswith(f"<SafeResult: '{tmp_path}/")
     assert shown[2:] == ["3", "<SafeResult: '3'>"]
+
+
+#: Every example as ``asyncflow run`` runs it: (target, extra arguments, the flow's final
+#: state, a piece of the output). No account is needed: the alert examples print their
+#: alerts, the storage examples keep results in memory (see each example's docstring).
+CLI_RUNS: dict[str, tuple[list[str], str, str]] = {
+    "quickstart": (["-p", "n=3"], "Success", "Retrying task run (attempt 2 of 4)"),
+    "callbacks": ([], "Failed", '"always_fails-1"'),
+    "special_failure": ([], "Failed", "Special failure mode!  Send all the alerts!"),
+    "state_handler_demo": ([], "Success", 'Scheduled() to Running("Running flow.")'),
+    "multiple_handlers": ([], "Success", '"flaky-1"'),
+    "results_json": ([], "Success", '"location": "103"'),
+    "result_handlers": ([], "Success", '"location": "103"'),
+    "results_local": ([], "Success", '"add-2"'),
+    "scheduled_flow": ([], "Success", "run scheduled for"),
+    "io_pipeline": (["-p", "n_pages=30"], "Success", '"LocalPages.cleanup"'),
+    "dask_flow": (["-p", "limit=3000", "-p", "parts=3"], "Success", '"summarize-1"'),
+    "history_dashboard": ([], "Success", '"load-1"'),
+    "slack_alerts": ([], "Failed", "[not sent: no SLACK_WEBHOOK_URL configured] "
+                                   "flaky_download: Failed -> Retrying"),
+    "webhook_alerts": ([], "Failed", "[not sent: no OPS_WEBHOOK configured] "
+                                     "load_table: Running -> Failed"),
+    "email_alerts": ([], "Failed", "[not sent: no SMTP_HOST configured] month-end: "
+                                   "Running -> Failed"),
+    "s3_results": ([], "Success", '"add-2"'),
+    "gcs_results": ([], "Success", '"add-2"'),
+    "aiohttp_service:word_stats": (["-p", "text=to be or not to be"], "Success",
+                                   '"location": "6"'),
+}
+
+#: Settings that would send the examples to real accounts; the CLI runs go without them.
+_ACCOUNT_SETTINGS = ("ASYNCFLOW__CONTEXT__SECRETS__SLACK_WEBHOOK_URL",
+                     "ASYNCFLOW__CONTEXT__SECRETS__OPS_WEBHOOK", "SMTP_HOST",
+                     "ASYNCFLOW_EXAMPLE_S3_BUCKET", "ASYNCFLOW_EXAMPLE_GCS_BUCKET",
+                     "STORAGE_EMULATOR_HOST", "ASYNCFLOW__HISTORY__URL")
+
+
+def test_every_example_has_a_command_line_run() -> None:
+    examples = {p.stem for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert examples == {target.partition(":")[0] for target in CLI_RUNS}
+
+
+@pytest.mark.parametrize("target", sorted(CLI_RUNS))
+def test_example_runs_with_the_command_line(target: str, tmp_path: Path) -> None:
+    arguments, final_state, piece = CLI_RUNS[target]
+    temporary = tmp_path / "tmp"
+    workdir = tmp_path / "work"
+    temporary.mkdir()
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in _ACCOUNT_SETTINGS}
+    env.update(TMPDIR=str(temporary), PYTHONPATH=str(EXAMPLES.parent))
+    name, _, variable = target.partition(":")
+    flow = str(EXAMPLES / f"{name}.py") + (f":{variable}" if variable else "")
+    done = subprocess.run(
+        [sys.executable, "-m", "asyncflow.cli", "run", flow, "--json", "-q", *arguments],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=120,
+    )
+    out = done.stdout
+    assert "\n{\n" in f"\n{out}", done.stdout + done.stderr
+    report = json.loads(out[out.index("{\n") if out.startswith("{") else out.index("\n{\n"):])
+    assert report["state"] == final_state, done.stdout + done.stderr
+    assert done.returncode == (0 if final_state == "Success" else 1), done.stderr
+    assert piece in out, out
+    assert list(temporary.iterdir()) == []  # nothing left in the temporary folder
+    assert list(workdir.iterdir()) == []  # nor where the command ran
