@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from . import _log_capture
 from ._sentinel import sentinel
 
 if TYPE_CHECKING:
@@ -253,6 +254,17 @@ class _RunLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
         extra = kwargs.setdefault("extra", {})
         extra.update(self.extra or {})
         return msg, kwargs
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        # While a run's logs are captured (see _log_capture), records go there too.
+        if _log_capture.capturing():
+            msg, kwargs = self.process(msg, kwargs)
+            _log_capture.log_and_capture(self.logger, level, msg, args, kwargs,
+                                         task_run_var.get(), flow_run_var.get())
+        elif self.logger.isEnabledFor(level):
+            msg, kwargs = self.process(msg, kwargs)
+            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # name the caller
+            self.logger.log(level, msg, *args, **kwargs)
 
 
 def get_logger(name: str | None = None) -> logging.LoggerAdapter:  # type: ignore[type-arg]
