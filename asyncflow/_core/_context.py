@@ -258,7 +258,8 @@ class _RunLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
     def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
         # While a run's logs are captured (see _log_capture), records go there too.
         if _log_capture.capturing():
-            msg, kwargs = self.process(msg, kwargs)
+            if self.logger.isEnabledFor(level):  # else the line is only captured
+                msg, kwargs = self.process(msg, kwargs)
             _log_capture.log_and_capture(self.logger, level, msg, args, kwargs,
                                          task_run_var.get(), flow_run_var.get())
         elif self.logger.isEnabledFor(level):
@@ -283,7 +284,14 @@ def get_logger(name: str | None = None) -> logging.LoggerAdapter:  # type: ignor
             name = f"asyncflow.flow.{flow_ctx.values.get('flow_name')}"
         else:
             name = "asyncflow"
-    return _RunLoggerAdapter(logging.getLogger(name), extra)
+    logger = _loggers.get(name)
+    if logger is None:
+        logger = _loggers[name] = logging.getLogger(name)
+    return _RunLoggerAdapter(logger, extra)
+
+
+#: Loggers by name: ``logging.getLogger`` takes a lock, and a task may log on every call.
+_loggers: dict[str, logging.Logger] = {}
 
 
 _raise_on_exception_var: ContextVar[bool] = ContextVar("asyncflow_raise_on_exception",

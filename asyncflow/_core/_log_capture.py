@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, TextIO
@@ -35,9 +36,11 @@ if TYPE_CHECKING:
 #: Records at this level or above are captured whatever the logger's own level.
 CAPTURE_LEVEL = logging.INFO
 
-Sink = Callable[["TaskRunContext", logging.LogRecord], None]
+#: Called with the task run, the level, the time (seconds since the epoch) and the text.
+Sink = Callable[["TaskRunContext", int, float, str], None]
 
 _sinks: dict[Any, Sink] = {}
+_formatter = logging.Formatter()
 
 
 def start_capture(fctx: FlowRunContext, sink: Sink) -> None:
@@ -58,36 +61,74 @@ def log_and_capture(
     logger: logging.Logger, level: int, msg: object, args: tuple[Any, ...],
     kwargs: Mapping[str, Any], tctx: TaskRunContext | None, fctx: FlowRunContext | None,
 ) -> None:
-    """Log like ``logger.log`` would, and hand the record to the sink of the flow run
+    """Log like ``logger.log`` would, and hand the line to the sink of the flow run
     ``fctx`` for its task run ``tctx``.
 
     Called by the run logger while :func:`capturing`; ``kwargs`` are ``logger.log``'s
-    (``exc_info``, ``extra``, ``stack_info``, ``stacklevel``).
+    (``exc_info``, ``extra``, ``stack_info``, ``stacklevel``). A record is only made
+    when the logger is enabled for the level: a line that is only captured costs its
+    formatting and a call.
     """
     sink = _sinks.get(fctx) if tctx is not None and fctx is not None else None
-    enabled = logger.isEnabledFor(level)
-    if sink is None or tctx is None or (level < CAPTURE_LEVEL and not enabled):
-        if enabled:
-            logger.log(level, msg, *args, **{**kwargs,
-                                             "stacklevel": kwargs.get("stacklevel", 1) + 2})
+    if not logger.isEnabledFor(level):
+        if sink is not None and tctx is not None and level >= CAPTURE_LEVEL:
+            text = _format(msg, args)
+            exc_info = _exc_info(kwargs.get("exc_info"))
+            if exc_info is not None:
+                text += "\n" + _formatter.formatException(exc_info)
+            sink(tctx, level, time.time(), text)
         return
-    exc_info = kwargs.get("exc_info")
-    if exc_info:
-        if isinstance(exc_info, BaseException):
-            exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
-        elif not isinstance(exc_info, tuple):
-            exc_info = sys.exc_info()
+    if sink is None or tctx is None:
+        logger.log(level, msg, *args, **{**kwargs,
+                                         "stacklevel": kwargs.get("stacklevel", 1) + 2})
+        return
     try:
         # The caller's caller: skip this function and the run logger's ``log``.
         fn, lno, func, sinfo = logger.findCaller(bool(kwargs.get("stack_info")),
                                                  int(kwargs.get("stacklevel", 1)) + 2)
     except ValueError:  # no Python frame to name (an embedded interpreter)
         fn, lno, func, sinfo = "(unknown file)", 0, "(unknown function)", None
-    record = logger.makeRecord(logger.name, level, fn, lno, msg, args, exc_info or None,
-                               func, kwargs.get("extra"), sinfo)
-    if enabled:
-        logger.handle(record)
-    sink(tctx, record)
+    record = logger.makeRecord(logger.name, level, fn, lno, msg, args,
+                               _exc_info(kwargs.get("exc_info")), func, kwargs.get("extra"),
+                               sinfo)
+    logger.handle(record)
+    sink(tctx, level, record.created, record_text(record))
+
+
+def _format(msg: object, args: tuple[Any, ...]) -> str:
+    """``msg % args`` as a LogRecord's ``getMessage`` makes it."""
+    text = str(msg)
+    if not args:
+        return text
+    if len(args) == 1 and hasattr(args[0], "keys") and isinstance(args[0], Mapping) and args[0]:
+        args = args[0]  # type: ignore[assignment]
+    try:
+        return text % args
+    except Exception as exc:  # a format string that does not match its arguments
+        return f"{text!r} % {args!r} (could not be formatted: {exc})"
+
+
+def _exc_info(given: Any) -> Any:
+    if not given:
+        return None
+    if isinstance(given, BaseException):
+        return (type(given), given, given.__traceback__)
+    if isinstance(given, tuple):
+        return given
+    found = sys.exc_info()
+    return found if found[0] is not None else None
+
+
+def record_text(record: logging.LogRecord) -> str:
+    """A record's message, and its traceback and stack if it has them."""
+    text = _format(record.msg, record.args if isinstance(record.args, tuple) else (record.args,))
+    if record.exc_info:
+        text += "\n" + _formatter.formatException(record.exc_info)
+    elif record.exc_text:
+        text += "\n" + record.exc_text
+    if record.stack_info:
+        text += "\n" + record.stack_info
+    return text
 
 
 # ---- prints ------------------------------------------------------------------------------

@@ -52,7 +52,6 @@ ROWS_PER_INSERT = 1000
 #: Lines a read returns when it is not told how many.
 DEFAULT_LIMIT = 1000
 _SECRETS_ENV = f"{ENV_PREFIX}CONTEXT__SECRETS__"
-_formatter = logging.Formatter()
 
 
 @dataclass(frozen=True)
@@ -87,19 +86,9 @@ def level_number(level: str | int | None) -> int:
     )
 
 
-def _text(record: logging.LogRecord) -> str:
-    try:
-        text = record.getMessage()
-    except Exception as exc:  # a format string that does not match its arguments
-        text = f"{record.msg!r} (could not be formatted: {exc})"
-    if record.exc_info:
-        text += "\n" + _formatter.formatException(record.exc_info)
-    elif record.exc_text:
-        text += "\n" + record.exc_text
-    if record.stack_info:
-        text += "\n" + record.stack_info
+def _bounded(text: str) -> str:
     if len(text) > MAX_MESSAGE_CHARS:
-        text = text[:MAX_MESSAGE_CHARS] + f" ... ({len(text) - MAX_MESSAGE_CHARS} more characters)"
+        return text[:MAX_MESSAGE_CHARS] + f" ... ({len(text) - MAX_MESSAGE_CHARS} more characters)"
     return text
 
 
@@ -168,7 +157,7 @@ class LogBook:
     """The lines captured for the runs of one recorder, until they are written."""
 
     def __init__(self) -> None:
-        self._pending: deque[tuple[_Watched, int, int, int, logging.LogRecord]] = deque()
+        self._pending: deque[tuple[_Watched, int, int, int, float, int, str]] = deque()
         self._watched: dict[FlowRunContext, _Watched] = {}
 
     def watch(self, fctx: FlowRunContext, pk: int, positions: Mapping[Task[Any], int]) -> None:
@@ -178,7 +167,7 @@ class LogBook:
         append = pending.append
         get_position = positions.get
 
-        def sink(tctx: TaskRunContext, record: logging.LogRecord) -> None:
+        def sink(tctx: TaskRunContext, level: int, at: float, text: str) -> None:
             position = get_position(tctx.task)
             if position is None:  # not a task of this flow
                 return
@@ -187,7 +176,7 @@ class LogBook:
                 key = (position, map_index, tctx.run_count)
                 watched.dropped[key] = watched.dropped.get(key, 0) + 1
                 return
-            append((watched, position, map_index, tctx.run_count, record))
+            append((watched, position, map_index, tctx.run_count, at, level, text))
 
         start_capture(fctx, sink)
 
@@ -215,12 +204,11 @@ class LogBook:
         add = rows.append
         noted: set[_Watched] = set()
         for _ in range(len(pending)):
-            watched, position, map_index, run_count, record = popleft()
-            text = _text(record)
+            watched, position, map_index, run_count, at, level, text = popleft()
+            text = _bounded(text)
             if watched.secrets:
                 text = redact(text, *watched.secrets)
-            add((watched.pk, position, map_index, run_count, record.created,
-                 record.levelno, text))
+            add((watched.pk, position, map_index, run_count, at, level, text))
             if watched.dropped:
                 noted.add(watched)
         for watched in noted:
