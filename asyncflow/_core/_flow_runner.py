@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._tracing._hook import tracing_observer
 from ._config import load_config
 from ._context import FlowRunContext, flow_run_var
 from ._exceptions import FlowDefinitionError, FlowRunError, ParameterError
@@ -289,8 +290,12 @@ class FlowRunner:
                     flow_run_var.reset(token)
 
     def _run_observers(self, config: Any) -> list[Any]:
-        """The run's observers, plus the history recorder when history is on."""
+        """The run's observers, plus the history recorder when history is on, and the
+        tracer when OpenTelemetry is set up (see :mod:`asyncflow._tracing`)."""
         observers = list(self.options["observers"])
+        tracer = tracing_observer()
+        if tracer is not None:
+            observers.append(tracer)
         history = self.history
         if history is False:
             return observers
