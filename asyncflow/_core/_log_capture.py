@@ -1,6 +1,7 @@
 """Capturing what a task run logs, and with ``log_stdout=True`` what it prints.
 
-A consumer (the run history) calls :func:`start_capture` for a flow run with a *sink*:
+A consumer (the run history, the CLI's plain log) calls :func:`start_capture` for a flow
+run with a *sink*:
 from then on, every record that a task run of that flow run logs through
 ``context.logger`` or ``task.logger`` (see :func:`~._context.get_logger`) is handed to the
 sink together with the task run's context, at :data:`CAPTURE_LEVEL` and above even when
@@ -39,17 +40,21 @@ CAPTURE_LEVEL = logging.INFO
 #: Called with the task run, the level, the time (seconds since the epoch) and the text.
 Sink = Callable[["TaskRunContext", int, float, str], None]
 
-_sinks: dict[Any, Sink] = {}
+_sinks: dict[Any, tuple[Sink, ...]] = {}
 _formatter = logging.Formatter()
 
 
 def start_capture(fctx: FlowRunContext, sink: Sink) -> None:
-    """Send the logs of ``fctx``'s task runs to ``sink`` until :func:`stop_capture`."""
-    _sinks[fctx] = sink
+    """Send the logs of ``fctx``'s task runs to ``sink`` (too) until :func:`stop_capture`."""
+    _sinks[fctx] = (*_sinks.get(fctx, ()), sink)
 
 
-def stop_capture(fctx: FlowRunContext) -> None:
-    _sinks.pop(fctx, None)
+def stop_capture(fctx: FlowRunContext, sink: Sink) -> None:
+    left = tuple(s for s in _sinks.get(fctx, ()) if s is not sink)
+    if left:
+        _sinks[fctx] = left
+    else:
+        _sinks.pop(fctx, None)
 
 
 def capturing() -> bool:
@@ -69,16 +74,18 @@ def log_and_capture(
     when the logger is enabled for the level: a line that is only captured costs its
     formatting and a call.
     """
-    sink = _sinks.get(fctx) if tctx is not None and fctx is not None else None
+    sinks = _sinks.get(fctx) if tctx is not None and fctx is not None else None
     if not logger.isEnabledFor(level):
-        if sink is not None and tctx is not None and level >= CAPTURE_LEVEL:
+        if sinks is not None and tctx is not None and level >= CAPTURE_LEVEL:
             text = _format(msg, args)
             exc_info = _exc_info(kwargs.get("exc_info"))
             if exc_info is not None:
                 text += "\n" + _formatter.formatException(exc_info)
-            sink(tctx, level, time.time(), text)
+            at = time.time()
+            for sink in sinks:
+                sink(tctx, level, at, text)
         return
-    if sink is None or tctx is None:
+    if sinks is None or tctx is None:
         logger.log(level, msg, *args, **{**kwargs,
                                          "stacklevel": kwargs.get("stacklevel", 1) + 2})
         return
@@ -92,7 +99,9 @@ def log_and_capture(
                                _exc_info(kwargs.get("exc_info")), func, kwargs.get("extra"),
                                sinfo)
     logger.handle(record)
-    sink(tctx, level, record.created, record_text(record))
+    text = record_text(record)
+    for sink in sinks:
+        sink(tctx, level, record.created, text)
 
 
 def _format(msg: object, args: tuple[Any, ...]) -> str:

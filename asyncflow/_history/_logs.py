@@ -159,6 +159,7 @@ class LogBook:
     def __init__(self) -> None:
         self._pending: deque[tuple[_Watched, int, int, int, float, int, str]] = deque()
         self._watched: dict[FlowRunContext, _Watched] = {}
+        self._sinks: dict[FlowRunContext, Any] = {}
 
     def watch(self, fctx: FlowRunContext, pk: int, positions: Mapping[Task[Any], int]) -> None:
         """Capture the logs of the flow run ``fctx``, recorded as ``pk``."""
@@ -178,15 +179,18 @@ class LogBook:
                 return
             append((watched, position, map_index, tctx.run_count, at, level, text))
 
+        self._sinks[fctx] = sink
         start_capture(fctx, sink)
 
     def unwatch(self, fctx: FlowRunContext) -> None:
         """Stop capturing ``fctx``'s logs (what was captured is still written)."""
-        stop_capture(fctx)
+        sink = self._sinks.pop(fctx, None)
+        if sink is not None:
+            stop_capture(fctx, sink)
         self._watched.pop(fctx, None)
 
     def clear(self) -> None:
-        for fctx in list(self._watched):
+        for fctx in list(self._sinks):
             self.unwatch(fctx)
         self._pending.clear()
 
