@@ -319,3 +319,23 @@ async def test_records_name_the_function_that_logged_them(
     assert [r.funcName for r in caplog.records if r.getMessage() == "who called?"] == [
         "named", "named",
     ]
+
+
+async def test_concurrent_runs_sharing_a_database_keep_their_own_lines(sqlite_url: str) -> None:
+    from asyncflow import Parameter
+
+    @task
+    async def say(word: str) -> None:
+        await anyio.lowlevel.checkpoint()
+        context.logger.info("said %s", word)
+
+    with Flow("echo") as flow:
+        say(Parameter("word"))
+    async with anyio.create_task_group() as tg:
+        for word in ("alpha", "beta", "gamma"):
+            tg.start_soon(lambda w=word: flow.run(parameters={"word": w}, history=sqlite_url))
+    runs = await history_api.list_runs(url=sqlite_url)
+    assert len(runs) == 3
+    for run in runs:
+        (line,) = await history_api.get_logs(run.id, 1, url=sqlite_url)
+        assert line.message == f"said {run.parameters['word']}"
