@@ -331,12 +331,12 @@ async def test_concurrent_runs_sharing_a_database_keep_their_own_lines(sqlite_ur
 
     with Flow("echo") as flow:
         say(Parameter("word"))
-    async def run(word: str) -> None:
+    async def run_with(word: str) -> None:
         await flow.run(parameters={"word": word}, history=sqlite_url)
 
     async with anyio.create_task_group() as tg:
         for word in ("alpha", "beta", "gamma"):
-            tg.start_soon(run, word)
+            tg.start_soon(run_with, word)
     runs = await history_api.list_runs(url=sqlite_url)
     assert len(runs) == 3
     for run in runs:
