@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._core._attached import attached
+from ._tracing._hook import tracing_observer
 
 
 def _wrap_value(value: Any) -> Any:
@@ -51,3 +52,4 @@ attached.default_parameter_result = _default_parameter_result
 attached.result_from_handler = _result_from_handler
 attached.history_observer = _history_observer
 attached.render_flow = _render_flow
+attached.tracing_observer = tracing_observer

@@ -16,6 +16,8 @@ Read it back::
     run = await history.get_run(runs[0].id, transitions=True)
     for task_run in run.task_runs:
         print(task_run.full_name, task_run.state, task_run.duration, task_run.error)
+    for line in await history.get_logs(run.run.id, task=0, level="WARNING"):
+        print(line.at, line.level, line.message)
     await history.prune(older_than_days=30, keep_last=1000)
 
 Each function opens the database for the call; to make several calls on one connection
@@ -32,6 +34,7 @@ from collections.abc import Sequence
 
 from ._core._config import load_config
 from ._history._errors import HistoryError as HistoryError, RunNotFoundError as RunNotFoundError
+from ._history._logs import DEFAULT_LIMIT, LogRecord as LogRecord
 from ._history._recorder import Recorder as Recorder
 from ._history._records import (
     FlowRunDetail as FlowRunDetail,
@@ -52,12 +55,14 @@ __all__ = [
     "FlowRunRecord",
     "HistoryError",
     "HistoryStore",
+    "LogRecord",
     "Recorder",
     "RunNotFoundError",
     "TaskRunRecord",
     "TransitionRecord",
     "configured_url",
     "connect",
+    "get_logs",
     "get_run",
     "get_task_run",
     "list_runs",
@@ -115,6 +120,28 @@ async def get_task_run(
     async with connect(url) as db:
         record = await db.get_flow_run(run)
         return await db.get_task_run(record.id, task, map_index)
+
+
+async def get_logs(
+    run: int | str,
+    task: int,
+    map_index: int | None = None,
+    level: str | int | None = None,
+    *,
+    url: str | None = None,
+    after: int = 0,
+    limit: int | None = DEFAULT_LIMIT,
+) -> list[LogRecord]:
+    """What a task run logged (``task`` and ``map_index`` as for :func:`get_task_run`),
+    oldest first: the lines at ``level`` (``"WARNING"``, or a number) or above.
+
+    At most ``limit`` lines are returned (None for all of them); for the next page pass
+    the last line's ``id`` as ``after``.
+    """
+    async with connect(url) as db:
+        record = await db.get_flow_run(run)
+        return await db.get_logs(record.id, task, map_index, level=level, after=after,
+                                 limit=limit)
 
 
 async def prune(

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from . import _log_capture
 from ._sentinel import sentinel
 
 if TYPE_CHECKING:
@@ -255,6 +256,18 @@ class _RunLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
         extra.update(self.extra or {})
         return msg, kwargs
 
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        # While a run's logs are captured (see _log_capture), records go there too.
+        if _log_capture.capturing():
+            if self.logger.isEnabledFor(level):  # else the line is only captured
+                msg, kwargs = self.process(msg, kwargs)
+            _log_capture.log_and_capture(self.logger, level, msg, args, kwargs,
+                                         task_run_var.get(), flow_run_var.get())
+        elif self.logger.isEnabledFor(level):
+            msg, kwargs = self.process(msg, kwargs)
+            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # name the caller
+            self.logger.log(level, msg, *args, **kwargs)
+
 
 def get_logger(name: str | None = None) -> logging.LoggerAdapter:  # type: ignore[type-arg]
     """A logger for the current task or flow run, carrying its names as ``extra`` fields."""
@@ -272,7 +285,14 @@ def get_logger(name: str | None = None) -> logging.LoggerAdapter:  # type: ignor
             name = f"asyncflow.flow.{flow_ctx.values.get('flow_name')}"
         else:
             name = "asyncflow"
-    return _RunLoggerAdapter(logging.getLogger(name), extra)
+    logger = _loggers.get(name)
+    if logger is None:
+        logger = _loggers[name] = logging.getLogger(name)
+    return _RunLoggerAdapter(logger, extra)
+
+
+#: Loggers by name: ``logging.getLogger`` takes a lock, and a task may log on every call.
+_loggers: dict[str, logging.Logger] = {}
 
 
 _raise_on_exception_var: ContextVar[bool] = ContextVar("asyncflow_raise_on_exception",

@@ -290,8 +290,12 @@ class FlowRunner:
                     flow_run_var.reset(token)
 
     def _run_observers(self, config: Any) -> list[Any]:
-        """The run's observers, plus the history recorder when history is on."""
+        """The run's observers, plus the history recorder when history is on, and the
+        tracer when OpenTelemetry is set up (see :mod:`asyncflow._tracing`)."""
         observers = list(self.options["observers"])
+        tracer = attached.tracing_observer()
+        if tracer is not None:
+            observers.append(tracer)
         history = self.history
         if history is False:
             return observers

@@ -60,6 +60,7 @@ _TASK_SLOTS = (
     "target",
     "state_handlers",
     "task_run_name",
+    "log_stdout",
     "_is_async",
     "_inline",
     "_signature_cache",
@@ -104,6 +105,8 @@ class Task(TaskOperators, Generic[R]):
     - ``checkpoint``, ``result``, ``target``: whether, how and where the result is stored.
     - ``state_handlers``: callables ``(task, old_state, new_state)`` awaited in order on
       every transition; ``on_failure``: a callable ``(task, state)`` on failure.
+    - ``log_stdout``: what the body prints goes to the task run's logger (at INFO), and
+      so into the run history, instead of to standard output.
     """
 
     __slots__ = _TASK_SLOTS
@@ -130,6 +133,7 @@ class Task(TaskOperators, Generic[R]):
         on_failure: Callable[..., Any] | None = None,
         result_handler: Any = None,
         task_run_name: str | Callable[..., str] | None = None,
+        log_stdout: bool = False,
     ) -> None:
         self.name = name if name is not None else type(self).__name__
         owner = f"task {self.name!r}"
@@ -179,6 +183,7 @@ class Task(TaskOperators, Generic[R]):
         self.target = target
         self.state_handlers = handler_list(state_handlers, on_failure, owner)
         self.task_run_name = task_run_name
+        self.log_stdout = bool(log_stdout)
         self._is_async = inspect.iscoroutinefunction(type(self).run)
         self._inline = False
         self._signature_cache: inspect.Signature | None = None

@@ -29,11 +29,12 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from . import _cache_store
-from ._context import TaskRunContext, context, raising_on_exception, task_run_var
+from ._context import TaskRunContext, context, get_logger, raising_on_exception, task_run_var
 from ._exceptions import AsyncflowError, LocationError
 from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutError
 from ._handlers import call_state_handlers
 from ._limits import Limiter, limiters_for
+from ._log_capture import capture_prints, release_prints
 from ._signals import ENDRUN, PAUSE, RETRY, SKIP, Signal
 from ._states import (
     Cached,
@@ -151,6 +152,7 @@ class TaskRunner:
             initial = Pending(map_index=map_index) if map_index is not None and observed else _PENDING
         tctx.current = initial
         token = task_run_var.set(tctx)
+        prints = capture_prints(get_logger()) if task.log_stdout else None
         try:
             return await self._run(task, tctx, upstream_edges, upstream_states, inputs, resume)
         except asyncio.CancelledError:
@@ -163,6 +165,8 @@ class TaskRunner:
                 sink[slot] = current
             raise
         finally:
+            if prints is not None:
+                release_prints(prints)
             task_run_var.reset(token)
 
     async def _run(

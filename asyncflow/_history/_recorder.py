@@ -41,6 +41,7 @@ from .._core._exceptions import FlowRunError, MissingExtraError
 from .._core._states import Failed, State
 from .._results._json import JSONResult
 from ..visualization import render
+from ._logs import LogBook
 from ._packing import pack
 from ._records import is_final
 from ._store import DEFAULT_URL, HistoryStore, display_url, store_for
@@ -179,6 +180,8 @@ class Recorder:
         self.draw_max_tasks = draw_max_tasks
         self.draw_timeout = draw_timeout
         self._buffer: list[Any] = []
+        #: What the task runs log, written with the transitions (see :mod:`._logs`).
+        self._logs = LogBook()
         self._observe: Callable[[Any, State, State], None] | None = None
         self._runs: dict[FlowRunContext, _Run] = {}
         self._open = 0
@@ -278,6 +281,7 @@ class Recorder:
         except Exception as exc:
             self._log_failure("record the start of", fctx, exc)
             return
+        self._logs.watch(fctx, run.pk, run.positions)
         run.graph_svg_pending = run.task_count <= self.draw_max_tasks
 
     async def close(self) -> None:
@@ -285,6 +289,8 @@ class Recorder:
         fctx = current_flow_run()
         run = self._runs.get(fctx) if fctx is not None else None
         try:
+            if fctx is not None:
+                self._logs.unwatch(fctx)  # the flush below writes what it logged
             if run is not None:
                 run.graph_svg_pending = False  # the final picture replaces the first one
             await self.flush()
@@ -359,6 +365,7 @@ class Recorder:
         finally:
             self._in_flight = None
             self._buffer.clear()
+            self._logs.clear()
             self._packed, self._packed_flow_runs = [], []
             self._wake = self._lock = None
             if self._connected:
@@ -428,6 +435,7 @@ class Recorder:
         if lock is None:
             return
         async with lock:
+            await self._logs.write(self.store)
             rows, flow_runs = self._packed, self._packed_flow_runs
             if not rows and not flow_runs:
                 return

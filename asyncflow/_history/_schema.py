@@ -6,6 +6,8 @@ The tables::
     flow_runs           id, flow_run_id, flow_name, state, message, parameters (JSON),
                         started_at, ended_at, updated_at, task_count, graph (JSON), dag_svg
     transition_batches  id, flow_run, first_seq, transition_count, data (JSON)
+    task_logs           id, flow_run, task, map_index, run_count, at, level, message
+                        (see :mod:`._logs`)
 
 ``graph`` is ``{"slugs": [...], "names": [...], "mapped": [positions], "edges": [[up,
 down, key, mapped], ...]}`` with tasks by position in the flow's dependency order. A task
@@ -97,6 +99,23 @@ MIGRATIONS: tuple[Migration, ...] = (
                 data TEXT NOT NULL
             )""",
             "CREATE INDEX transition_batches_run ON transition_batches (flow_run, first_seq)",
+        ),
+    ),
+    Migration(
+        2,
+        "what task runs logged",
+        (
+            """CREATE TABLE task_logs (
+                id {serial_pk},
+                flow_run {bigint} NOT NULL,
+                task INTEGER NOT NULL,
+                map_index INTEGER NOT NULL,
+                run_count INTEGER NOT NULL,
+                at {double} NOT NULL,
+                level INTEGER NOT NULL,
+                message TEXT NOT NULL
+            )""",
+            "CREATE INDEX task_logs_task_run ON task_logs (flow_run, task, map_index, id)",
         ),
     ),
 )

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from .._core._exceptions import ConfigError
 from ._errors import HistoryError, RunNotFoundError
+from ._logs import DEFAULT_LIMIT, LogRecord, read_logs
 from ._packing import Transition, unpack
 from ._records import (
     FlowRunDetail,
@@ -347,8 +348,9 @@ class HistoryStore(ABC):
             current = await self.schema_version()
         except Exception:  # no schema_version table yet
             current = -1
-        if current == LATEST_VERSION:
+        if current >= 1:
             await self._check_layout()
+        if current == LATEST_VERSION:
             return current
         async with self.migration() as conn:
             await conn.execute(
@@ -701,6 +703,20 @@ class HistoryStore(ABC):
             run=record, task_runs=tuple(task_runs), transitions=own, graph=graph, dag_svg=svg,
         )
 
+    async def get_logs(
+        self,
+        run: int,
+        task: int,
+        map_index: int | None = None,
+        *,
+        level: str | int | None = None,
+        after: int = 0,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> list[LogRecord]:
+        """What a task run logged, oldest first (see :func:`._logs.read_logs`)."""
+        return await read_logs(self, run, task, map_index, level=level, after=after,
+                               limit=limit)
+
     # ---- pruning ------------------------------------------------------------------
     async def prune(
         self,
@@ -736,6 +752,9 @@ class HistoryStore(ABC):
             async with self.transaction() as conn:
                 await conn.executemany(
                     "DELETE FROM transition_batches WHERE flow_run = ?", [(pk,) for pk in doomed]
+                )
+                await conn.executemany(
+                    "DELETE FROM task_logs WHERE flow_run = ?", [(pk,) for pk in doomed]
                 )
                 await conn.executemany(
                     "DELETE FROM flow_runs WHERE id = ?", [(pk,) for pk in doomed]

@@ -13,7 +13,10 @@ Routes (relative to where the app is mounted)::
 
     GET /                                  runs: ?flow= &state= &since= &until= &page=
     GET /runs/{run}                        a run: DAG, task table (?state= &page=)
-    GET /runs/{run}/tasks/{task}[/{index}] a task run and its transition timeline
+    GET /runs/{run}/tasks/{task}[/{index}] a task run, its transition timeline and its logs
+                                           (?level= &logs_after=, see :mod:`._logs`)
+    GET /runs/{run}/tasks/{task}[/{index}]/logs?after=ID&level=
+                                           server-sent events: the task run's new log lines
     GET /runs/{run}/events?after=ID        server-sent events: the run's new transitions
     GET /flow-runs/{flow_run_id}           redirects to the latest run with that engine id
                                            (the link of a notification digest)
@@ -56,6 +59,7 @@ from ._inputs import (
     query_text,
     whole_number,
 )
+from ._logs import LOGS_CSS, LOGS_JS, stream_logs, task_run_logs
 from ._static import CSS, JS
 
 RUNS_PER_PAGE = 25
@@ -101,10 +105,14 @@ def create_app(
     app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}", task_run_detail, name="task")
     app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}/{index:\\d+}", task_run_detail,
                        name="child")
+    app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}/logs", task_logs_events,
+                       name="task_logs")
+    app.router.add_get("/runs/{run:\\d+}/tasks/{task:\\d+}/{index:\\d+}/logs",
+                       task_logs_events, name="child_logs")
     app.router.add_get("/runs/{run:\\d+}/events", run_events, name="events")
     app.router.add_get("/flow-runs/{flow_run_id}", run_by_flow_run_id, name="flow_run")
-    app.router.add_get("/static/app.css", _asset(CSS, "text/css"), name="css")
-    app.router.add_get("/static/app.js", _asset(JS, "text/javascript"), name="js")
+    app.router.add_get("/static/app.css", _asset(CSS + LOGS_CSS, "text/css"), name="css")
+    app.router.add_get("/static/app.js", _asset(JS + LOGS_JS, "text/javascript"), name="js")
     app.router.add_get("/favicon.ico", _no_icon)
     return app
 
@@ -321,10 +329,40 @@ async def task_run_detail(request: web.Request) -> web.Response:
     except RunNotFoundError:
         raise _not_found(request, missing) from None
     live = _url(request, "events", {"after": seen}, run=run.id) if not finished else None
+    logs = await task_run_logs(
+        request, store, run.id, task, map_index, finished=finished,
+        page_url=lambda level, after: _task_page_url(request, run.id, task, map_index,
+                                                     {"level": level, "logs_after": after}),
+        stream_url=lambda after, level: _task_page_url(
+            request, run.id, task, map_index, {"after": after, "level": level}, logs=True),
+    )
     return _html(_pages.task_run_page(
         run, task_run, run_url=_url(request, "run", run=run.id), live_url=live,
-        urls=_urls(request),
+        urls=_urls(request), logs=logs,
     ))
+
+
+def _task_page_url(request: web.Request, run: int, task: int, map_index: int | None,
+                   query: dict[str, Any], *, logs: bool = False) -> str:
+    """The task run's page (or with ``logs`` its log stream), with ``query``."""
+    suffix = "_logs" if logs else ""
+    if map_index is None:
+        return _url(request, "task" + suffix, query, run=run, task=task)
+    return _url(request, "child" + suffix, query, run=run, task=task, index=map_index)
+
+
+async def task_logs_events(request: web.Request) -> web.StreamResponse:
+    """A task run's new log lines, as they are recorded (see :mod:`._logs`)."""
+    run_id = _run_number(request)
+    missing = f"Run #{run_id} has no such task run."
+    task = _path_number(request, "task", missing)
+    map_index = _path_number(request, "index", missing) if "index" in request.match_info else None
+    run = await _run(request, run_id)
+    return await stream_logs(
+        request, request.config_dict[STORE], run.id, task, map_index,
+        stopping=request.config_dict[STOPPING],
+        interval=float(request.config_dict[SETTINGS]["poll_interval"]),
+    )
 
 
 # ---- live updates ----------------------------------------------------------------------

@@ -26,6 +26,8 @@ from .._history._records import (
 FLOW_STATES = ("Running", "Success", "Failed", "Cancelled", "TimedOut", "Paused", "Scheduled")
 _UNSAFE_SVG = re.compile(r"<\s*script|<\s*foreignObject|javascript:|\son\w+\s*=", re.I)
 _JSON_SHOWN = 2_000
+#: Task run states whose row links to the task run's logs.
+_FAILED_STATES = frozenset({"Failed", "TimedOut", "TriggerFailed", "ValidationFailed"})
 
 
 def e(value: object) -> str:
@@ -236,10 +238,13 @@ def run_page(
         message = "" if error and tr.state == "Failed" else e(tr.message)
         if error:
             message += f'<pre class="error">{e(error)}</pre>'
+        logs_link = (f' <a class="logs-link" href="{e(task_url(tr))}#logs-title">logs</a>'
+                     if tr.state in _FAILED_STATES else "")
 
         rows.append(
             f'<tr data-key="{key}">'
-            f'<td data-col="task"><a href="{e(task_url(tr))}">{e(tr.full_name)}</a></td>'
+            f'<td data-col="task"><a href="{e(task_url(tr))}">{e(tr.full_name)}</a>'
+            f"{logs_link}</td>"
             f'<td data-col="state">{badge(tr.state)}</td>'
             f'<td data-col="started" class="time">{e(when(tr.started_at))}</td>'
             f'<td data-col="duration" class="num">{e(duration(tr.duration))}</td>'
@@ -296,6 +301,7 @@ def task_run_page(
     run_url: str,
     live_url: str | None,
     urls: Mapping[str, str],
+    logs: str = "",
 ) -> str:
     key = f"{task_run.task}:{-1 if task_run.map_index is None else task_run.map_index}"
     result = result_cell(task_run.result_location, task_run.result_json, limit=None)
@@ -320,7 +326,7 @@ def task_run_page(
     )
     body = (
         f'<h1>{e(task_run.full_name)} <span class="muted">in {e(run.flow_name)} '
-        f"#{run.id}</span></h1>{meta}<h2>Transitions</h2>"
+        f"#{run.id}</span></h1>{meta}{logs}<h2>Transitions</h2>"
         f"{_timeline(task_run.transitions, start=run.started_at)}"
     )
     data = {"task-key": key}

@@ -5,12 +5,14 @@
     [  0.00s] flow 'etl': Running
     [  0.01s] fetch: mapped over 100 children
     [  0.20s] fetch[3]: Retrying (Retrying task run (attempt 2 of 3) after: ...)
+    [  0.21s] fetch[3]: INFO fetching page 3          (what the task logged, see ._task_logs)
     [  0.50s] fetch: 100/100 children finished (99 Success, 1 Failed)
     [  0.52s] flow 'etl': Failed (Some reference tasks failed.) after 0.52s
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TextIO
 
 from ._tracking import Event
@@ -56,12 +58,19 @@ class PlainLog:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream: TextIO | None = stream
+        self._lock = threading.Lock()  # task logs may come from worker threads
 
     def __call__(self, event: Event) -> None:
+        self.write_line(event.elapsed, describe(event))
+
+    def write_line(self, elapsed: float, text: str) -> None:
+        """One line (more lines of ``text`` are indented under it), flushed at once."""
         if self.stream is None:
             return
-        try:
-            self.stream.write(f"[{event.elapsed:7.2f}s] {describe(event)}\n")
-            self.stream.flush()
-        except OSError:  # e.g. `asyncflow run ... | head`: the reader went away
-            self.stream = None  # keep running the flow, stop logging
+        line = f"[{elapsed:7.2f}s] " + text.replace("\n", "\n" + " " * 11)
+        with self._lock:
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except OSError:  # e.g. `asyncflow run ... | head`: the reader went away
+                self.stream = None  # keep running the flow, stop logging

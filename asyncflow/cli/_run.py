@@ -25,6 +25,7 @@ from ._loading import load_flow
 from ._params import build_parameters
 from ._plain_log import PlainLog, one_line
 from ._report import run_report
+from ._task_logs import TaskLogLines
 from ._tracking import RunTracker
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -69,7 +70,10 @@ async def run_flow(
 ) -> tuple[State | None, int | None]:
     """Run the flow; ``(final state, None)``, or ``(None, signal number)`` if interrupted."""
     loop = asyncio.get_running_loop()
-    run = asyncio.ensure_future(flow.run(parameters, observers=[tracker], **options))
+    observers: list[Any] = [tracker]
+    if isinstance(tracker.listener, PlainLog):  # the plain log shows what tasks log too
+        observers.append(TaskLogLines(tracker.listener, tracker))
+    run = asyncio.ensure_future(flow.run(parameters, observers=observers, **options))
     received: list[int] = []
 
     def interrupt(signum: int) -> None:

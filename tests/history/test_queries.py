@@ -154,8 +154,9 @@ def test_the_public_names_are_exported() -> None:
     assert set(history_api.__all__) <= exported
     assert set(history_api.__all__) == {
         "DEFAULT_URL", "FlowRunDetail", "FlowRunRecord", "HistoryError", "HistoryStore",
-        "Recorder", "RunNotFoundError", "TaskRunRecord", "TransitionRecord", "configured_url",
-        "connect", "get_run", "get_task_run", "list_runs", "prune",
+        "LogRecord", "Recorder", "RunNotFoundError", "TaskRunRecord", "TransitionRecord",
+        "configured_url", "connect", "get_logs", "get_run", "get_task_run", "list_runs",
+        "prune",
     }
 
 

@@ -1,0 +1,1 @@
+"""OpenTelemetry spans of flow and task runs (see :mod:`._otel`)."""
