@@ -23,8 +23,9 @@ def sums_flow() -> Flow:
 
 
 class Gate:
-    """A flow (``gated``) whose only task waits for :attr:`release`: its run goes on until
-    the test lets it, or until it is cancelled (then :attr:`cancelled` is set)."""
+    """A flow (``gated``) whose task waits for :attr:`release`, then returns its parameter
+    ``n`` (default 1) doubled: its run goes on until the test lets it, or until it is
+    cancelled (then :attr:`cancelled` is set)."""
 
     def __init__(self, name: str = "gated") -> None:
         self.started = asyncio.Event()
@@ -32,15 +33,15 @@ class Gate:
         self.cancelled = asyncio.Event()
 
         @task
-        async def wait_for_release() -> str:
+        async def wait_for_release(n: int) -> int:
             self.started.set()
             try:
                 await self.release.wait()
             except asyncio.CancelledError:
                 self.cancelled.set()
                 raise
-            return "released"
+            return 2 * n
 
         with Flow(name) as flow:
-            wait_for_release()
+            wait_for_release(Parameter("n", default=1))
         self.flow = flow
