@@ -23,6 +23,7 @@ SESSION_COOKIE = "asyncflow_session"
 #: The hidden form field that carries the token.
 TOKEN_FIELD = "csrf_token"
 _SESSION = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 random bytes, URL-safe base64
+SESSION = web.RequestKey("asyncflow_session", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -59,8 +60,7 @@ class CsrfGuard:
 
 def session_of(request: web.Request) -> str:
     """The request's session id (a new one when it has none; the response sets it)."""
-    session: str = request["asyncflow_session"]
-    return session
+    return request[SESSION]
 
 
 def session_middleware(root: Callable[[web.Request], str]) -> Callable[..., Awaitable[
@@ -73,7 +73,7 @@ def session_middleware(root: Callable[[web.Request], str]) -> Callable[..., Awai
     async def with_session(request: web.Request, handler: Handler) -> web.StreamResponse:
         current = request.cookies.get(SESSION_COOKIE, "")
         fresh = None if _SESSION.fullmatch(current) else secrets.token_urlsafe(32)
-        request["asyncflow_session"] = fresh or current
+        request[SESSION] = fresh or current
         try:
             response = await handler(request)
         except web.HTTPException as exc:
