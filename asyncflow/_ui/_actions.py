@@ -21,7 +21,6 @@ dashboard has a token, the token too (the app's token middleware checks it first
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
 import anyio
 from aiohttp import web
@@ -31,6 +30,7 @@ from .._aiohttp._manager import RunManager, restart_supported
 from .._aiohttp._runs import FlowRun
 from .._aiohttp._sse import KEEPALIVE
 from .._core._exceptions import FlowRunError, ParameterError
+from .._core._flow import Flow
 from .._history._errors import RunNotFoundError
 from .._history._records import FlowRunRecord
 from .._history._store import HistoryStore
@@ -57,7 +57,7 @@ CANCEL_WAIT = 5.0
 
 
 def add_actions(
-    app: web.Application, flows: Iterable[Any], *, store_url: str, max_concurrent_runs: int
+    app: web.Application, flows: Iterable[Flow], *, store_url: str, max_concurrent_runs: int
 ) -> None:
     """Register ``flows`` with the dashboard ``app`` and add the action routes."""
     app[MANAGER] = RunManager(flows, max_concurrent_runs=max_concurrent_runs,
@@ -233,8 +233,8 @@ async def _record(request: web.Request) -> FlowRunRecord:
     return await _run(request, _run_number(request))
 
 
-def _flow(request: web.Request, name: str) -> Any:
-    flow = request.config_dict[MANAGER].flows.get(name)
+def _flow(request: web.Request, name: str) -> Flow:
+    flow: Flow | None = request.config_dict[MANAGER].flows.get(name)
     if flow is None:
         raise _not_found(request, f"No flow named {name!r} is registered with this "
                                   "dashboard; start it with --flows path/to/file.py:flow")
