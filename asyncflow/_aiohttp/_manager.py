@@ -15,6 +15,7 @@ waiting and logs which runs were still ending.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -50,6 +51,22 @@ def check_seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"{name} must be a number of seconds > 0, got {value!r}")
     return float(value)
+
+
+def restart_supported() -> bool:
+    """Whether this engine's ``flow.run`` takes ``restart_from`` (a failed run's id)."""
+    return "restart_from" in inspect.signature(Flow.run).parameters
+
+
+def check_restart(flow_run_id: object) -> str:
+    if not restart_supported():
+        raise FlowRunError(
+            "this version of asyncflow cannot restart a run: flow.run() has no "
+            "restart_from option; upgrade asyncflow, or start a new run instead"
+        )
+    if not isinstance(flow_run_id, str) or not flow_run_id:
+        raise ParameterError(f"restart_from must be a flow run id (a string), got {flow_run_id!r}")
+    return flow_run_id
 
 
 class RunManager:
@@ -208,6 +225,7 @@ class RunManager:
         parameters: Mapping[str, Any] | None = None,
         *,
         context: Mapping[str, Any] | None = None,
+        restart_from: str | None = None,
     ) -> FlowRun:
         """Start a run of the flow named ``flow_name`` in the background; the new run.
 
@@ -216,14 +234,20 @@ class RunManager:
         :class:`~asyncflow.ParameterError`, too many active runs :class:`RunLimitError`,
         a manager that is not running :class:`RunManagerClosedError`. ``context`` adds
         keys to the run's context (``context.http`` in a task, for example).
+        ``restart_from`` (a flow run id) runs ``flow.run(restart_from=...)``, where the
+        engine supports it: the parameters are then left to that run.
         """
         flow = self.get_flow(flow_name)
+        options = self.run_options
+        if restart_from is not None:
+            options = {**options, "restart_from": check_restart(restart_from)}
         if parameters is not None and not isinstance(parameters, Mapping):
             raise ParameterError(
                 f"parameters must be a mapping of parameter names to values, got "
                 f"{type(parameters).__name__}"
             )
-        resolve_parameters(flow, parameters)
+        if restart_from is None:
+            resolve_parameters(flow, parameters)
         task_group = self._task_group
         if task_group is None or self._closing:
             raise RunManagerClosedError(
@@ -240,7 +264,8 @@ class RunManager:
         run = FlowRun(flow, parameters or {}, max_events=self.max_events_per_run)
         self._runs[run.id] = run
         self._active += 1
-        task_group.start_soon(self._drive, run, dict(context or {}), name=f"flow run {run.id}")
+        task_group.start_soon(self._drive, run, dict(context or {}), options,
+                              name=f"flow run {run.id}")
         return run
 
     def get_flow(self, flow_name: str) -> Flow:
@@ -252,9 +277,11 @@ class RunManager:
             )
         return flow
 
-    async def _drive(self, run: FlowRun, context: dict[str, Any]) -> None:
+    async def _drive(
+        self, run: FlowRun, context: dict[str, Any], options: Mapping[str, Any]
+    ) -> None:
         try:
-            await run.execute(context, self.run_options)
+            await run.execute(context, options)
         finally:
             self._active -= 1
             self._finished.append(run.id)

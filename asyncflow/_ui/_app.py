@@ -60,7 +60,7 @@ from ._inputs import (
     whole_number,
 )
 from ._logs import LOGS_CSS, LOGS_JS, stream_logs, task_run_logs
-from ._static import CSS, JS
+from ._static import ACTIONS_CSS, CSS, JS
 
 RUNS_PER_PAGE = 25
 TASK_RUNS_PER_PAGE = 200
@@ -77,6 +77,16 @@ SETTINGS = web.AppKey("settings", dict)
 STOPPING = web.AppKey("stopping", asyncio.Event)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# ---- blocks other modules add to pages (the actions of :mod:`._actions`) ----------------
+#: Functions of the request giving HTML for the runs list, after its heading.
+RUNS_LIST_BLOCKS = web.AppKey("runs_list_blocks", list)
+#: Functions of the request and the run giving HTML for a run page, after its details.
+RUN_PAGE_BLOCKS = web.AppKey("run_page_blocks", list)
+
+
+def _blocks(request: web.Request, key: web.AppKey[list[Any]], *args: Any) -> str:
+    return "".join(block(request, *args) for block in request.config_dict.get(key, ()))
 
 
 def create_app(
@@ -111,7 +121,8 @@ def create_app(
                        task_logs_events, name="child_logs")
     app.router.add_get("/runs/{run:\\d+}/events", run_events, name="events")
     app.router.add_get("/flow-runs/{flow_run_id}", run_by_flow_run_id, name="flow_run")
-    app.router.add_get("/static/app.css", _asset(CSS + LOGS_CSS, "text/css"), name="css")
+    app.router.add_get("/static/app.css", _asset(CSS + LOGS_CSS + ACTIONS_CSS, "text/css"),
+                       name="css")
     app.router.add_get("/static/app.js", _asset(JS + LOGS_JS, "text/javascript"), name="js")
     app.router.add_get("/favicon.ico", _no_icon)
     return app
@@ -160,7 +171,8 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
     if _matches(bearer, token) or _matches(request.cookies.get(COOKIE), token):
         return await handler(request)
-    if _matches(request.query.get("token"), token):
+    # A link carries the token only to pages: an action (a POST) must bring the cookie.
+    if request.method in ("GET", "HEAD") and _matches(request.query.get("token"), token):
         # Trade the token in the link for a cookie, and drop it from the address bar.
         query = request.rel_url.query.copy()
         del query["token"]
@@ -282,6 +294,7 @@ async def runs_list(request: web.Request) -> web.Response:
         run_url=lambda run_id: _url(request, "run", run=run_id),
         page_url=lambda n: _url(request, "runs", {**filters, "page": n}),
         urls=_urls(request),
+        actions=_blocks(request, RUNS_LIST_BLOCKS),
     ))
 
 
@@ -312,6 +325,7 @@ async def run_detail(request: web.Request) -> web.Response:
         task_url=lambda tr: _task_path(request, run.id, tr),
         filter_url=lambda name: _url(request, "run", {"state": name}, run=run.id),
         live_url=live, draw_note=note, urls=_urls(request),
+        actions=_blocks(request, RUN_PAGE_BLOCKS, run),
     ))
 
 

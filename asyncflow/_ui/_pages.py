@@ -155,6 +155,7 @@ def runs_page(
     run_url: Any,
     page_url: Any,
     urls: Mapping[str, str],
+    actions: str = "",
 ) -> str:
     rows = []
     for run in runs:
@@ -188,7 +189,7 @@ def runs_page(
         '<button type="submit">Filter</button></form>'
     )
     body = (f"<h1>Flow runs</h1><p class=\"muted\">{total} run{'s' if total != 1 else ''}</p>"
-            f"{form}{table}{pager(page_no, pages, page_url)}")
+            f"{actions}{form}{table}{pager(page_no, pages, page_url)}")
     return page("Flow runs", body, urls=urls)
 
 
@@ -209,6 +210,7 @@ def run_page(
     live_url: str | None,
     draw_note: str,
     urls: Mapping[str, str],
+    actions: str = "",
 ) -> str:
     params = json.dumps(run.parameters, indent=2, sort_keys=True) if run.parameters else ""
     meta = (
@@ -265,6 +267,7 @@ def run_page(
     timeline = _timeline(flow_transitions, start=run.started_at)
     body = (
         f'<h1>{e(run.flow_name)} <span class="muted">run #{run.id}</span></h1>{meta}'
+        f"{actions}"
         f'<h2>Graph</h2>{dag}<div class="counts">{chips}</div>'
         f"<h2>Task runs</h2><p class=\"muted\">{shown}</p>{table}"
         f"{pager(page_no, pages, page_url)}"

@@ -127,3 +127,22 @@ JS = """
   if (status) { status.hidden = false; }
 })();
 """
+
+#: The styles of the actions (start, cancel, restart runs), served after :data:`CSS`.
+ACTIONS_CSS = """
+#start-run ul.flows { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 6px 18px; }
+form.run-form { background: #fff; border: 1px solid var(--line); padding: 12px 16px;
+                max-width: 720px; }
+form.run-form .field { margin: 0 0 12px; display: flex; flex-direction: column; gap: 3px; }
+form.run-form input, form.run-form select, form.run-form textarea { font: inherit;
+       padding: 4px 6px; max-width: 100%; }
+form.run-form textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+       font-size: 12px; }
+.field.invalid input, .field.invalid select, .field.invalid textarea { border: 2px solid #b42318; }
+.field-error, .form-errors { color: #8a1c1c; margin: 0; }
+.form-errors { background: #fdecea; border: 1px solid #f5c2bd; padding: 6px 12px; margin: 8px 0; }
+.required { color: #8a1c1c; font-size: 11px; text-transform: uppercase; }
+.run-actions { display: flex; gap: 10px; margin: 8px 0 4px; }
+form.action { margin: 0; }
+button { font: inherit; padding: 4px 12px; cursor: pointer; }
+"""

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._core._config import load_config
 from .._core._exceptions import AsyncflowError
+from ..cli._errors import CLIError
+from ..cli._loading import load_flow
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -34,6 +36,8 @@ examples:
   asyncflow ui --url postgresql://etl@db/asyncflow
   ASYNCFLOW__UI__TOKEN=s3cret asyncflow ui --host 0.0.0.0
                                                 reachable from other machines: token needed
+  asyncflow ui --flows etl.py:flow --flows reports.py
+                                                also start, cancel and restart these flows
 
 The history database is --url, else the history.url setting, else
 sqlite:///~/.asyncflow/history.db. With a token, open http://HOST:PORT/?token=TOKEN once
@@ -60,6 +64,11 @@ def add_ui_command(
     ui.add_argument("--token", metavar="TOKEN",
                     help="require this token on every request; needed with a --host other "
                          "than a loopback address (default: the ui.token setting)")
+    ui.add_argument("--flows", action="append", metavar="FLOW", default=None,
+                    help="a flow the dashboard can start (a form of its parameters, "
+                         "Run, Cancel, Restart from failure): path/to/file.py[:variable] "
+                         "or module:variable; repeatable. Without it the dashboard is "
+                         "read-only")
     ui.set_defaults(handler=run_ui)
     return ui
 
@@ -100,7 +109,10 @@ def run_ui(args: argparse.Namespace) -> int:
     try:
         from . import create_app
 
-        app = create_app(url, token=token)
+        flows = [load_flow(target) for target in getattr(args, "flows", None) or ()]
+        app = create_app(url, token=token, flows=flows)
+    except CLIError as exc:
+        return _error(exc.message)
     except (AsyncflowError, ValueError) as exc:
         return _error(str(exc))
     try:
