@@ -191,6 +191,8 @@ CLI_RUNS: dict[str, tuple[list[str], str, str]] = {
     "gcs_results": ([], "Success", '"add-2"'),
     "aiohttp_service:word_stats": (["-p", "text=to be or not to be"], "Success",
                                    '"location": "6"'),
+    "dashboard_actions": (["-p", "day=2026-12-04", "-p", "count=2"], "Success",
+                          '\\"with_vat\\": 45.0'),
 }
 
 #: Settings that would send the examples to real accounts; the CLI runs go without them.
