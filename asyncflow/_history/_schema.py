@@ -7,6 +7,11 @@ The tables::
                         started_at, ended_at, updated_at, task_count, graph (JSON), dag_svg
     transition_batches  id, flow_run, first_seq, transition_count, data (JSON)
 
+Added by later migrations: ``restart_of`` (the id of the run a restart continues, see
+:mod:`._restart`) and the heartbeat ``host``, ``pid``, ``process_started_at``,
+``heartbeat_at`` (see :mod:`._heartbeat`), all nullable: rows from before read as runs
+that restart nothing and whose process is unknown.
+
 ``graph`` is ``{"slugs": [...], "names": [...], "mapped": [positions], "edges": [[up,
 down, key, mapped], ...]}`` with tasks by position in the flow's dependency order. A task
 run is named by its task's position and its map index (none for a task that is not a
@@ -97,6 +102,26 @@ MIGRATIONS: tuple[Migration, ...] = (
                 data TEXT NOT NULL
             )""",
             "CREATE INDEX transition_batches_run ON transition_batches (flow_run, first_seq)",
+        ),
+    ),
+)
+
+#: Restarts and heartbeats (:mod:`._restart`, :mod:`._heartbeat`): additive columns only,
+#: so databases written by earlier versions migrate in place and keep every row.
+MIGRATIONS += (
+    Migration(
+        2,
+        "flow runs say which run they restart",
+        ("ALTER TABLE flow_runs ADD COLUMN restart_of {bigint}",),
+    ),
+    Migration(
+        3,
+        "flow runs carry their process's heartbeat",
+        (
+            "ALTER TABLE flow_runs ADD COLUMN host TEXT",
+            "ALTER TABLE flow_runs ADD COLUMN pid {bigint}",
+            "ALTER TABLE flow_runs ADD COLUMN process_started_at {double}",
+            "ALTER TABLE flow_runs ADD COLUMN heartbeat_at {double}",
         ),
     ),
 )
