@@ -35,10 +35,10 @@ from ._heartbeat import crash_message, process_is_gone
 from ._packing import Transition, unpack
 from ._records import (
     FlowRunDetail,
-    is_final,
     FlowRunRecord,
     TaskRunRecord,
     TransitionRecord,
+    is_final,
     to_datetime,
 )
 from ._schema import LATEST_VERSION, MAX_ID, MIGRATIONS, Dialect
