@@ -214,13 +214,6 @@ async def plan_restart(
     """Everything a restart of ``ref`` starts from; :class:`RestartError` if it cannot."""
     started = time.perf_counter()
     record = await find_run(store, flow, ref)
-    graph, _ = await store.graph(record.id)
-    old_slugs = [str(t[0]) for t in graph.get("tasks", ())]
-    new_slugs, new_edges = _current_graph(flow, plan)
-    check_same_graph(flow_name=flow.name, run_id=record.id, old_slugs=old_slugs,
-                     old_edges=recorded_edges(graph), new_slugs=new_slugs,
-                     new_edges=new_edges)
-    values, changed = restart_parameters(flow, record, parameters)
     task_runs = await store.task_runs(record.id)
     if record.task_count and not task_runs:
         raise RestartError(
@@ -228,6 +221,13 @@ async def plan_restart(
             f"{record.id} (nothing was recorded, or its transitions were lost), so there "
             "is nothing to restart from; run the flow afresh"
         )
+    graph, _ = await store.graph(record.id)
+    old_slugs = [str(t[0]) for t in graph.get("tasks", ())]
+    new_slugs, new_edges = _current_graph(flow, plan)
+    check_same_graph(flow_name=flow.name, run_id=record.id, old_slugs=old_slugs,
+                     old_edges=recorded_edges(graph), new_slugs=new_slugs,
+                     new_edges=new_edges)
+    values, changed = restart_parameters(flow, record, parameters)
     position = {slug: i for i, slug in enumerate(new_slugs)}
     parents: dict[int, TaskRunRecord] = {}
     children: dict[int, dict[int, TaskRunRecord]] = {}
