@@ -164,7 +164,6 @@ def find_needed(kept: Kept, queue: deque[int]) -> None:
 async def _read(kept: Kept, keys: list[Key]) -> dict[Key, str]:
     """Read the values of ``keys`` into their states; why each failed read failed."""
     failures: dict[Key, str] = {}
-    limiter = anyio.Semaphore(READ_CONCURRENCY)
     by_template: dict[int, tuple[Result, list[tuple[Key, State, str]]]] = {}
     for key in keys:
         state = kept.state(key)
@@ -174,8 +173,9 @@ async def _read(kept: Kept, keys: list[Key]) -> dict[Key, str]:
         template, location = source
         by_template.setdefault(id(template), (template, []))[1].append((key, state, location))
 
-    async def one(opened: Result, key: Key, state: State, location: str) -> None:
-        async with limiter:
+    async def worker(opened: Result, items: list[tuple[Key, State, str]]) -> None:
+        while items:
+            key, state, location = items.pop()
             try:
                 state._result = await opened.read(location)
             except Exception as exc:
@@ -186,8 +186,8 @@ async def _read(kept: Kept, keys: list[Key]) -> dict[Key, str]:
                             for template, items in by_template.values()]
         async with anyio.create_task_group() as tg:
             for opened, items in opened_templates:
-                for key, state, location in items:
-                    tg.start_soon(one, opened, key, state, location)
+                for _ in range(min(READ_CONCURRENCY, len(items))):
+                    tg.start_soon(worker, opened, items)
     return failures
 
 
