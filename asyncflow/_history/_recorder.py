@@ -43,7 +43,7 @@ from .._core._exceptions import FlowRunError, MissingExtraError
 from .._core._states import Failed, State
 from .._results._json import JSONResult
 from ..visualization import render
-from ._heartbeat import HEARTBEAT_INTERVAL, this_process
+from ._heartbeat import HEARTBEAT_INTERVAL as HEARTBEAT_INTERVAL, this_process
 from ._packing import pack
 from ._records import is_final
 from ._store import DEFAULT_URL, HistoryStore, display_url, store_for

@@ -112,7 +112,8 @@ MIGRATIONS += (
     Migration(
         2,
         "flow runs say which run they restart",
-        ("ALTER TABLE flow_runs ADD COLUMN restart_of {bigint}",),
+        ("ALTER TABLE flow_runs ADD COLUMN restart_of {bigint}",
+         "CREATE INDEX flow_runs_restart_of ON flow_runs (restart_of)"),
     ),
     Migration(
         3,

@@ -553,6 +553,12 @@ class HistoryStore(ABC):
             )
         return _run_record(rows[0])
 
+    async def restarts_of(self, run: int) -> list[int]:
+        """The ids of the runs that restarted flow run ``run``, oldest first."""
+        rows = await self.fetch(
+            "SELECT id FROM flow_runs WHERE restart_of = ? ORDER BY id", (run,))
+        return [int(r[0]) for r in rows]
+
     async def last_transition_id(self, run: int) -> int:
         """The number of a flow run's latest recorded transition (0 if it has none yet).
 

@@ -57,7 +57,7 @@ async def test_a_failed_run_restarts_without_running_its_succeeded_tasks_again(
     states = _by_name(state)
     assert states["report"].result == 4  # from clean's value, read back from its file
     for name in ("load", "clean"):
-        assert states[name].message.startswith("Kept from flow run 1")
+        assert (states[name].message or "").startswith("Kept from flow run 1")
         assert states[name]._result.location == old[name].result_location
     runs = await history_api.list_runs(url=history_url)
     assert [(r.id, r.state, r.restart_of) for r in runs] == [
@@ -164,8 +164,8 @@ async def test_a_needed_value_that_was_not_persisted_reruns_its_task_and_says_so
     assert state.is_successful() and sorted(calls) == ["fetch", "use"]
     states = _by_name(state)
     assert states["use"].result == 40
-    assert "was not persisted, and use-1 needs it" in states["fetch"].message
-    assert states["unrelated"].message.startswith("Kept from flow run 1")
+    assert "was not persisted, and use-1 needs it" in (states["fetch"].message or "")
+    assert (states["unrelated"].message or "").startswith("Kept from flow run 1")
     recorded = {tr.task_name: tr for tr in (await history_api.get_run(2, url=history_url)).task_runs}
     assert "was not persisted" in (recorded["fetch"].message or "")
 
@@ -232,7 +232,7 @@ async def test_a_stored_value_that_cannot_be_read_reruns_its_task(
     calls.clear()
     state = await flow.run(history=sqlite_url, checkpointing=True, restart_from=1)
     assert state.is_successful() and calls == ["load", "clean", "report"]
-    assert "could not be read" in _by_name(state)["load"].message
+    assert "could not be read" in (_by_name(state)["load"].message or "")
 
 
 async def test_parameters_default_to_the_old_runs_and_a_changed_one_reruns_its_dependents(
@@ -263,7 +263,7 @@ async def test_parameters_default_to_the_old_runs_and_a_changed_one_reruns_its_d
     calls.clear()
     same = await flow.run(history=history_url, checkpointing=True, restart_from=1)
     assert same.is_successful() and calls == []  # n=2 again, from the old run
-    assert _by_name(same)["combine"].message.startswith("Kept")
+    assert (_by_name(same)["combine"].message or "").startswith("Kept")
 
     changed = await flow.run({"n": 5}, history=history_url, checkpointing=True,
                              restart_from=1)
