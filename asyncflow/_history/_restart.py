@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core._flow_runner import resolve_parameters
 from .._core._parameter import Parameter
-from .._core._states import Mapped, Pending, State, Success
+from .._core._states import Failed, Mapped, Pending, State, Success
 from ._errors import RestartError, RunNotFoundError
 from ._graph_diff import Edge, check_same_graph, recorded_edges
 from ._records import FlowRunRecord, TaskRunRecord, _state_class
@@ -48,7 +48,6 @@ LAST = "last"
 _KEPT_FROM = Pending("Kept from an earlier run.")
 _MAPPED_MESSAGE = re.compile(r"^Mapped (\d+) children\.")
 _UNRECORDED_PARAMETERS = ("(not recordable)", "(too large to record)")
-_MISSING: Any = object()
 
 
 @dataclass
@@ -126,7 +125,7 @@ async def _last_failed(store: HistoryStore, flow_name: str) -> FlowRunRecord:
         page = await store.list_runs(flow=flow_name, limit=200, offset=offset)
         for record in page:
             cls = _state_class(record.state)
-            if cls is not None and issubclass(cls, _failed_class()):
+            if cls is not None and issubclass(cls, Failed):
                 return record
         if len(page) < 200:
             break
@@ -135,12 +134,6 @@ async def _last_failed(store: HistoryStore, flow_name: str) -> FlowRunRecord:
         f"flow {flow_name!r} has no failed or crashed run in the history at "
         f"{display_url(store.url)} to restart; name a run with restart_from=RUN"
     )
-
-
-def _failed_class() -> type[State]:
-    from .._core._states import Failed
-
-    return Failed
 
 
 def _json_form(value: Any) -> Any:
