@@ -46,10 +46,24 @@ def _render_flow(flow: Any, **options: Any) -> Any:
     return render(flow, **options)
 
 
+def _check_restart_options(*args: Any) -> None:
+    from ._history._restart_options import check_restart_options
+
+    check_restart_options(*args)
+
+
+async def _start_restart(runner: Any, config: Any) -> None:
+    from ._history._restart_options import start_restart
+
+    await start_restart(runner, config)
+
+
 attached.wrap_value = _wrap_value
 attached.no_result = _no_result
 attached.default_parameter_result = _default_parameter_result
 attached.result_from_handler = _result_from_handler
 attached.history_observer = _history_observer
 attached.render_flow = _render_flow
+attached.check_restart_options = _check_restart_options
+attached.start_restart = _start_restart
 attached.tracing_observer = tracing_observer

@@ -20,6 +20,10 @@ Read it back::
         print(line.at, line.level, line.message)
     await history.prune(older_than_days=30, keep_last=1000)
 
+Restart a failed or crashed run from here, keeping its finished work::
+
+    await flow.run(restart_from="last")      # or a run's id, or its flow_run_id
+
 Each function opens the database for the call; to make several calls on one connection
 use ``async with history.connect() as db:`` and the same methods on ``db``.
 ``url`` defaults to the ``history.url`` setting, else ``sqlite:///~/.asyncflow/history.db``.
@@ -33,7 +37,12 @@ import datetime
 from collections.abc import Sequence
 
 from ._core._config import load_config
-from ._history._errors import HistoryError as HistoryError, RunNotFoundError as RunNotFoundError
+from ._history._errors import (
+    GraphChangedError as GraphChangedError,
+    HistoryError as HistoryError,
+    RestartError as RestartError,
+    RunNotFoundError as RunNotFoundError,
+)
 from ._history._logs import DEFAULT_LIMIT, LogRecord as LogRecord
 from ._history._recorder import Recorder as Recorder
 from ._history._records import (
@@ -53,10 +62,12 @@ __all__ = [
     "DEFAULT_URL",
     "FlowRunDetail",
     "FlowRunRecord",
+    "GraphChangedError",
     "HistoryError",
     "HistoryStore",
     "LogRecord",
     "Recorder",
+    "RestartError",
     "RunNotFoundError",
     "TaskRunRecord",
     "TransitionRecord",

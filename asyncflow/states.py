@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._core._states import (
     Cached as Cached,
     Cancelled as Cancelled,
+    Crashed as Crashed,
     Failed as Failed,
     Finished as Finished,
     Looped as Looped,
@@ -26,6 +27,7 @@ from ._core._states import (
 __all__ = [
     "Cached",
     "Cancelled",
+    "Crashed",
     "Failed",
     "Finished",
     "Looped",

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 SUITES = ["bench_engine", "bench_results", "bench_notifications", "bench_storage",
-          "bench_history", "bench_logs", "bench_dask"]
+          "bench_history", "bench_logs", "bench_restart", "bench_dask"]
 
 
 def _fmt(value: Any) -> str:

@@ -22,7 +22,8 @@ class Attached:
     """The functions the layers above attach; one instance, :data:`attached`."""
 
     __slots__ = ("default_parameter_result", "history_observer", "no_result",
-                 "render_flow", "result_from_handler", "tracing_observer", "wrap_value")
+                 "check_restart_options", "render_flow", "result_from_handler", "start_restart",
+                 "tracing_observer", "wrap_value")
 
     def __init__(self) -> None:
         self.wrap_value: Callable[[Any], ResultInterface] = _not_attached("wrap_value")
@@ -32,6 +33,10 @@ class Attached:
         self.result_from_handler: Callable[[Any], Any] = _not_attached("result_from_handler")
         self.history_observer: Callable[[str], Any] = _not_attached("history_observer")
         self.render_flow: Callable[..., Any] = _not_attached("render_flow")
+        #: Checks ``flow.run(restart_from=...)``'s options before the run starts.
+        self.check_restart_options: Callable[..., None] = _not_attached("check_restart_options")
+        #: Plans a restart from the history (a coroutine function of the runner and config).
+        self.start_restart: Callable[..., Any] = _not_attached("start_restart")
         #: A run observer making OpenTelemetry spans, or None when nothing would record them.
         self.tracing_observer: Callable[[], Any] = _not_attached("tracing_observer")
 

@@ -434,6 +434,7 @@ class Flow:
         run_on_schedule: bool = False,
         observers: Iterable[Callable[..., Any]] = (),
         history: str | bool | Recorder | None = None,
+        restart_from: int | str | None = None,
     ) -> Coroutine[Any, Any, State]:
         """Run the flow and return its final state; ``state.result`` maps each task to its state.
 
@@ -459,6 +460,9 @@ class Flow:
           after it.
         - ``history``: record the run (a database URL, a recorder, True for the default
           SQLite file, False for off); by default on when ``history.url`` is configured.
+        - ``restart_from``: a recorded run to finish (its history run number, its
+          ``flow_run_id``, or ``"last"`` for the flow's latest failed or crashed run):
+          its succeeded task runs are kept, the rest run; see ``docs/restart.md``.
         """
         building = building_flow_var.get()
         if building is not None:
@@ -473,6 +477,8 @@ class Flow:
             "checkpointing": checkpointing, "executor": executor,
             "run_on_schedule": run_on_schedule, "observers": observers, "history": history,
         }
+        if restart_from is not None:
+            options["restart_from"] = restart_from
         return RunCall(functools.partial(self._run, parameters, **options), "flow.run()",
                        "flow.run_sync()")
 
@@ -481,6 +487,9 @@ class Flow:
         from ._flow_runner import FlowRunner, run_on_schedule as scheduled_runs
 
         runner = FlowRunner(self, parameters=parameters, **options)
+        if run_on_schedule and runner.restart_from is not None:
+            raise FlowRunError("restart_from restarts one run; it cannot be combined with "
+                               "run_on_schedule=True")
         if run_on_schedule:
             return await scheduled_runs(runner)
         return await runner.run()

@@ -149,6 +149,7 @@ class FlowRunner:
         executor: Any = None,
         observers: Iterable[Observer] = (),
         history: Any = None,
+        restart_from: int | str | None = None,
     ) -> None:
         self.flow = flow
         self.history = history
@@ -157,10 +158,17 @@ class FlowRunner:
             "timeout": timeout, "max_concurrency": max_concurrency,
             "task_concurrency_limits": task_concurrency_limits,
             "checkpointing": checkpointing, "executor": executor, "observers": observers,
-            "history": history,
+            "history": history, "restart_from": restart_from,
         }
         self.plan = plan_for(flow)
-        self.parameters = resolve_parameters(flow, parameters)
+        #: The restart being run (see :mod:`asyncflow._history._restart`), once planned.
+        self.restart: Any = None
+        self.restart_from = restart_from
+        if restart_from is not None:
+            attached.check_restart_options(flow, restart_from, parameters, task_states, history)
+            self.parameters = dict(parameters or {})  # completed from the old run's
+        else:
+            self.parameters = resolve_parameters(flow, parameters)
         self.user_context = dict(context or {})
         self.task_states = dict(task_states or {})
         for t in self.task_states:
@@ -190,6 +198,8 @@ class FlowRunner:
     # ---- the run ------------------------------------------------------------------
     async def run(self) -> State:
         config = load_config()
+        if self.restart_from is not None and self.restart is None:
+            await attached.start_restart(self, config)
         flow = self.flow
         plan = self.plan
         n = len(plan.tasks)
@@ -355,9 +365,10 @@ class FlowRunner:
         remaining = self._remaining
         states = self.states
         runner = self.task_runner
+        resuming = bool(self.task_states) or self.restart is not None
         try:
             while True:
-                if plan.mapped[i] or self.task_states:
+                if plan.mapped[i] or resuming:
                     state = await self._run_node(i)
                 else:
                     upstream, inputs = self._node_args(i)
@@ -426,14 +437,19 @@ class FlowRunner:
                 # An earlier run's mapped task: its unfinished children run again.
                 return await self._run_mapped(i, task, None, False, initial)
             if initial.is_finished():
+                if self.restart is not None:
+                    self.restart.replay(self.task_runner, task, initial)
                 return initial
             resume = isinstance(initial, (Paused, Resume))
             initial = Pending(map_index=None) if resume else initial
         if plan.mapped[i]:
             return await self._run_mapped(i, task, initial, resume)
         upstream, inputs = self._node_args(i)
-        return await self.task_runner.run(task, upstream, inputs, None, initial, resume,
-                                          self.states, i, plan.edges[i])
+        state = await self.task_runner.run(task, upstream, inputs, None, initial, resume,
+                                           self.states, i, plan.edges[i])
+        if self.restart is not None and self.restart.notes:
+            state = await self.restart.annotate(self.task_runner, task, i, None, state)
+        return state
 
     # ---- mapping ---------------------------------------------------------------------
     async def _run_mapped(
@@ -478,6 +494,7 @@ class FlowRunner:
                 if edge.mapped and edge.key is not None:
                     mapped_values.setdefault(edge.key, [])
 
+        restart = self.restart if prior is not None else None
         map_states: list[State] = [_NOT_RUN_YET] * n
         mapped_state = Mapped(f"Mapped {n} children.", n_map_states=n)
         mapped_state.map_states = map_states  # filled in place as children finish
@@ -509,6 +526,9 @@ class FlowRunner:
                     map_states[k] = await runner.run(
                         task, child_ups, inputs, k, None, resume, map_states, k, edges
                     )
+                    if restart is not None and restart.notes:
+                        map_states[k] = await restart.annotate(runner, task, i, k,
+                                                               map_states[k])
                 except asyncio.CancelledError:
                     raise
                 except BaseException as exc:
@@ -524,6 +544,8 @@ class FlowRunner:
                 earlier = previous[k] if previous else None
                 if earlier is not None and earlier.is_finished():
                     map_states[k] = earlier
+                    if restart is not None:
+                        restart.replay(runner, task, earlier)
                     left[0] -= 1
                     continue
                 if k and not k % _SPAWN_BATCH:

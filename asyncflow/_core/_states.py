@@ -15,6 +15,7 @@ The hierarchy is the one users of Prefect 1.x know::
         │   ├── Mapped
         │   └── Skipped
         ├── Failed
+        │   ├── Crashed
         │   ├── TimedOut
         │   ├── TriggerFailed
         │   └── ValidationFailed
@@ -537,6 +538,15 @@ class Failed(Finished):
     color = "#eb0000"
 
 
+class Crashed(Failed):
+    """The process running it went away (killed, or the machine stopped) before it
+    finished; the history reads a run whose process is gone, and its unfinished task
+    runs, as Crashed."""
+
+    __slots__ = ()
+    color = "#8b0000"
+
+
 class TimedOut(Failed):
     """The run took longer than its timeout."""
 
@@ -599,6 +609,7 @@ ALL_STATES: tuple[type[State], ...] = (
     Mapped,
     Skipped,
     Failed,
+    Crashed,
     TimedOut,
     TriggerFailed,
     ValidationFailed,

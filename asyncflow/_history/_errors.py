@@ -3,8 +3,10 @@
 ::
 
     AsyncflowError
-    └── HistoryError                 the history database cannot be used
-        └── RunNotFoundError (also KeyError)   no recorded run has that id
+    ├── HistoryError                 the history database cannot be used
+    │   └── RunNotFoundError (also KeyError)   no recorded run has that id
+    └── RestartError                 a recorded run cannot be restarted (see its message)
+        └── GraphChangedError        the flow's tasks or edges changed since that run
 """
 
 from __future__ import annotations
@@ -21,3 +23,20 @@ class RunNotFoundError(HistoryError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class RestartError(AsyncflowError):
+    """``flow.run(restart_from=...)`` cannot restart that run: the message says why
+    (another flow's run, still running, nothing recorded to restart from...) and what
+    to do. Raised before any task runs."""
+
+
+class GraphChangedError(RestartError):
+    """The flow's graph (its task slugs and edges) is not the one the run recorded."""
+
+    def __init__(self, message: str, *, added: list[str], removed: list[str],
+                 rewired: list[str]) -> None:
+        super().__init__(message)
+        self.added = added
+        self.removed = removed
+        self.rewired = rewired

@@ -8,6 +8,8 @@ A writer task, started by :meth:`Recorder.open` and stopped by the last
 transitions (see :mod:`._packing`), and writes the packed rows one write at a time.
 ``close`` packs and writes what is left and the run's final state, so the history is
 complete when ``flow.run`` returns; a process that dies loses what was not written yet.
+Every :data:`~._heartbeat.HEARTBEAT_INTERVAL` seconds the writer also writes a heartbeat
+on each run's row, so that a run whose process died reads as ``Crashed``.
 Runs that name a database rather than pass a recorder share one recorder per event loop
 and database (see :mod:`._sharing`).
 
@@ -41,6 +43,7 @@ from .._core._exceptions import FlowRunError, MissingExtraError
 from .._core._states import Failed, State
 from .._results._json import JSONResult
 from ..visualization import render
+from ._heartbeat import HEARTBEAT_INTERVAL as HEARTBEAT_INTERVAL, this_process
 from ._logs import LogBook
 from ._packing import pack
 from ._records import is_final
@@ -194,6 +197,7 @@ class Recorder:
         self._in_flight: asyncio.Task[None] | None = None
         self._packed: list[Batch] = []
         self._packed_flow_runs: Rows = []
+        self._packed_beats: Rows = []
         self._lifecycle_lock = asyncio.Lock()
         self._lifecycle_loop: asyncio.AbstractEventLoop | None = None
         #: Called when the last run recording here ends (see :mod:`._sharing`).
@@ -277,6 +281,8 @@ class Recorder:
                 started_at=_now(),
                 task_count=run.task_count,
                 graph=_graph_json(flow, plan),
+                restart_of=values.get("restart_of"),
+                process=this_process(),
             )
         except Exception as exc:
             self._log_failure("record the start of", fctx, exc)
@@ -366,7 +372,7 @@ class Recorder:
             self._in_flight = None
             self._buffer.clear()
             self._logs.clear()
-            self._packed, self._packed_flow_runs = [], []
+            self._packed, self._packed_flow_runs, self._packed_beats = [], [], []
             self._wake = self._lock = None
             if self._connected:
                 self._connected = False
@@ -389,6 +395,7 @@ class Recorder:
         loop = asyncio.get_running_loop()
         clock = loop.time
         tick = min(self.flush_interval, _SIZE_CHECK_INTERVAL)
+        next_beat = clock() + HEARTBEAT_INTERVAL
         while not self._closing:
             due = clock() + self.flush_interval
             while not self._closing and len(self._buffer) < self.batch_size * WIDTH:
@@ -399,6 +406,9 @@ class Recorder:
                     await wake.wait()
             wake.clear()
             self._pack_buffer()
+            if clock() >= next_beat:
+                next_beat = clock() + HEARTBEAT_INTERVAL
+                self._beat()
             in_flight = self._in_flight
             if in_flight is None or in_flight.done():
                 self._in_flight = loop.create_task(self._write_in_background())
@@ -406,6 +416,13 @@ class Recorder:
     async def _write_in_background(self) -> None:
         await self._write_packed()
         await self._draw_pending()
+
+    def _beat(self) -> None:
+        """Queue a heartbeat for every run being recorded (see :mod:`._heartbeat`)."""
+        if self._connected:
+            now = _now()
+            self._packed_beats += [(now, run.pk) for run in self._runs.values()
+                                   if run.pk is not None]
 
     def _pack_buffer(self) -> None:
         """Pack the buffer into rows, ``batch_size`` transitions per row at most."""
@@ -436,12 +453,12 @@ class Recorder:
             return
         async with lock:
             await self._logs.write(self.store)
-            rows, flow_runs = self._packed, self._packed_flow_runs
-            if not rows and not flow_runs:
+            rows, flow_runs, beats = self._packed, self._packed_flow_runs, self._packed_beats
+            if not rows and not flow_runs and not beats:
                 return
-            self._packed, self._packed_flow_runs = [], []
+            self._packed, self._packed_flow_runs, self._packed_beats = [], [], []
             try:
-                await self.store.write_batch(rows, flow_runs)
+                await self.store.write_batch(rows, flow_runs, beats)
             except Exception as exc:
                 logger.error(
                     "history: %d transitions were not recorded in %s (flow runs %s): %s",

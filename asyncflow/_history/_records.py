@@ -171,10 +171,22 @@ class FlowRunRecord:
     ended_at: datetime.datetime | None
     updated_at: datetime.datetime
     task_count: int
+    #: The id of the run this one restarted (``flow.run(restart_from=...)``), if any.
+    restart_of: int | None = None
+    #: The process that ran it, and its last heartbeat (None in rows from before these
+    #: were recorded). A run whose process is gone reads as ``Crashed``.
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime.datetime | None = None
 
     @property
     def is_finished(self) -> bool:
-        return self.ended_at is not None
+        """Whether it ended (or crashed: it will not go on)."""
+        return self.ended_at is not None or self.state == "Crashed"
+
+    @property
+    def is_crashed(self) -> bool:
+        return self.state == "Crashed"
 
     @property
     def duration(self) -> datetime.timedelta | None:

@@ -9,6 +9,11 @@ The tables::
     task_logs           id, flow_run, task, map_index, run_count, at, level, message
                         (see :mod:`._logs`)
 
+Added by later migrations: ``restart_of`` (the id of the run a restart continues, see
+:mod:`._restart`) and the heartbeat ``host``, ``pid``, ``process_started_at``,
+``heartbeat_at`` (see :mod:`._heartbeat`), all nullable: rows from before read as runs
+that restart nothing and whose process is unknown.
+
 ``graph`` is ``{"slugs": [...], "names": [...], "mapped": [positions], "edges": [[up,
 down, key, mapped], ...]}`` with tasks by position in the flow's dependency order. A task
 run is named by its task's position and its map index (none for a task that is not a
@@ -116,6 +121,27 @@ MIGRATIONS: tuple[Migration, ...] = (
                 message TEXT NOT NULL
             )""",
             "CREATE INDEX task_logs_task_run ON task_logs (flow_run, task, map_index, id)",
+        ),
+    ),
+)
+
+#: Restarts and heartbeats (:mod:`._restart`, :mod:`._heartbeat`): additive columns only,
+#: so databases written by earlier versions migrate in place and keep every row.
+MIGRATIONS += (
+    Migration(
+        3,
+        "flow runs say which run they restart",
+        ("ALTER TABLE flow_runs ADD COLUMN restart_of {bigint}",
+         "CREATE INDEX flow_runs_restart_of ON flow_runs (restart_of)"),
+    ),
+    Migration(
+        4,
+        "flow runs carry their process's heartbeat",
+        (
+            "ALTER TABLE flow_runs ADD COLUMN host TEXT",
+            "ALTER TABLE flow_runs ADD COLUMN pid {bigint}",
+            "ALTER TABLE flow_runs ADD COLUMN process_started_at {double}",
+            "ALTER TABLE flow_runs ADD COLUMN heartbeat_at {double}",
         ),
     ),
 )

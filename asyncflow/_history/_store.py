@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from .._core._exceptions import ConfigError
 from ._errors import HistoryError, RunNotFoundError
+from ._heartbeat import crash_message, process_is_gone
 from ._logs import DEFAULT_LIMIT, LogRecord, read_logs
 from ._packing import Transition, unpack
 from ._records import (
@@ -38,6 +39,7 @@ from ._records import (
     FlowRunRecord,
     TaskRunRecord,
     TransitionRecord,
+    is_final,
     to_datetime,
 )
 from ._schema import LATEST_VERSION, MAX_ID, MIGRATIONS, Dialect
@@ -127,7 +129,7 @@ def _seconds(when: When) -> float | None:
 
 _RUN_COLUMNS = (
     "id, flow_run_id, flow_name, state, message, parameters, started_at, ended_at, "
-    "updated_at, task_count"
+    "updated_at, task_count, restart_of, host, pid, process_started_at, heartbeat_at"
 )
 #: Batches per INSERT statement (SQLite allows 32766 bound values in one).
 _ROWS_PER_INSERT = 1000
@@ -196,9 +198,10 @@ class _TaskRunSummary:
 
 
 def write_statements(
-    batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]]
+    batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]],
+    beats: Sequence[Sequence[Any]] = (),
 ) -> list[tuple[str, Sequence[Any]]]:
-    """The statements that record packed batches and flow run updates (see
+    """The statements that record packed batches, flow run updates and heartbeats (see
     ``HistoryStore.write_batch``)."""
     statements: list[tuple[str, Sequence[Any]]] = []
     for start in range(0, len(batches), _ROWS_PER_INSERT):
@@ -212,6 +215,9 @@ def write_statements(
         ("UPDATE flow_runs SET state = ?, message = ?, updated_at = ? WHERE id = ?", update)
         for update in flow_runs
     )
+    statements.extend(
+        ("UPDATE flow_runs SET heartbeat_at = ? WHERE id = ?", beat) for beat in beats
+    )
     return statements
 
 
@@ -220,13 +226,20 @@ def _run_record(row: Row) -> FlowRunRecord:
         parameters = json.loads(row[5]) if row[5] else {}
     except ValueError:
         parameters = {}
+    state, message = row[3], row[4]
+    host, pid = row[11], (None if row[12] is None else int(row[12]))
+    if row[7] is None and process_is_gone(host, pid, row[13], row[14]):
+        state, message = "Crashed", crash_message(host, pid)
     return FlowRunRecord(
-        id=int(row[0]), flow_run_id=row[1], flow_name=row[2], state=row[3], message=row[4],
+        id=int(row[0]), flow_run_id=row[1], flow_name=row[2], state=state, message=message,
         parameters=parameters if isinstance(parameters, dict) else {},
         started_at=to_datetime(row[6]),  # type: ignore[arg-type]
         ended_at=to_datetime(row[7]),
         updated_at=to_datetime(row[8]),  # type: ignore[arg-type]
         task_count=int(row[9]),
+        restart_of=None if row[10] is None else int(row[10]),
+        host=host, pid=pid,
+        heartbeat_at=to_datetime(row[14]),
     )
 
 
@@ -290,6 +303,11 @@ def _task_run_record(
 _seq = operator.attrgetter("seq")
 
 
+def _state_now(name: str, crashed: str | None) -> str:
+    """A task run's state: ``name``, or Crashed if its run crashed before it finished."""
+    return "Crashed" if crashed is not None and not is_final(name) else name
+
+
 def _order(key: tuple[int, int | None]) -> tuple[int, int]:
     return key[0], -1 if key[1] is None else key[1]
 
@@ -348,7 +366,7 @@ class HistoryStore(ABC):
             current = await self.schema_version()
         except Exception:  # no schema_version table yet
             current = -1
-        if current >= 1:
+        if current >= 1:  # before migrating it further
             await self._check_layout()
         if current == LATEST_VERSION:
             return current
@@ -411,23 +429,31 @@ class HistoryStore(ABC):
         started_at: float,
         task_count: int,
         graph: str | None,
+        restart_of: int | None = None,
+        process: tuple[str, int, float | None] | None = None,
     ) -> int:
-        """Insert a flow run; its database id."""
+        """Insert a flow run; its database id. ``process`` is ``(host, pid, start time)``
+        of the process running it, whose first heartbeat is ``started_at``."""
+        host, pid, process_started = process if process is not None else (None, None, None)
         rows = await self._write([(
             "INSERT INTO flow_runs (flow_run_id, flow_name, state, parameters, started_at, "
-            "updated_at, task_count, graph) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "updated_at, task_count, graph, restart_of, host, pid, process_started_at, "
+            "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (flow_run_id, flow_name, state, parameters, started_at, started_at, task_count,
-             graph),
+             graph, restart_of, host, pid, process_started,
+             started_at if process is not None else None),
         )])
         return int(rows[0][0])
 
     async def write_batch(
-        self, batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]]
+        self, batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]],
+        beats: Sequence[Sequence[Any]] = (),
     ) -> None:
         """Record transitions in one transaction: ``batches`` are rows ``(flow_run,
         first_seq, transition_count, data)`` packed by :func:`._packing.pack`,
-        ``flow_runs`` updates ``(state, message, updated_at, id)``."""
-        await self._write(write_statements(batches, flow_runs))
+        ``flow_runs`` updates ``(state, message, updated_at, id)``, ``beats``
+        heartbeats ``(heartbeat_at, id)``."""
+        await self._write(write_statements(batches, flow_runs, beats))
 
     async def finish_flow_run(
         self, run: int, *, state: str, message: str | None, ended_at: float,
@@ -533,6 +559,12 @@ class HistoryStore(ABC):
             )
         return _run_record(rows[0])
 
+    async def restarts_of(self, run: int) -> list[int]:
+        """The ids of the runs that restarted flow run ``run``, oldest first."""
+        rows = await self.fetch(
+            "SELECT id FROM flow_runs WHERE restart_of = ? ORDER BY id", (run,))
+        return [int(r[0]) for r in rows]
+
     async def last_transition_id(self, run: int) -> int:
         """The number of a flow run's latest recorded transition (0 if it has none yet).
 
@@ -547,9 +579,11 @@ class HistoryStore(ABC):
         return int(rows[0][0] or 0)
 
     async def is_finished(self, run: int) -> bool:
-        """Whether a flow run has been recorded to its end."""
+        """Whether a flow run has been recorded to its end, or crashed."""
         rows = await self.fetch("SELECT ended_at FROM flow_runs WHERE id = ?", (run,))
-        return bool(rows) and rows[0][0] is not None
+        if not rows:
+            return False
+        return rows[0][0] is not None or await self._crashed_run(run) is not None
 
     async def _timeline(self, run: int) -> _Timeline:
         """A flow run's transitions recorded so far, in order, and its task runs.
@@ -615,18 +649,25 @@ class HistoryStore(ABC):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[TaskRunRecord]:
-        """A flow run's task runs in the flow's order, each with its latest state."""
+        """A flow run's task runs in the flow's order, each with its latest state (the
+        unfinished ones of a crashed run read as ``Crashed``)."""
         timeline = await self._timeline(run)
+        crashed = await self._crashed_run(run)
         items = timeline.ordered()
         if task is not None:
             one = timeline.summaries.get((task, map_index))
             items = [((task, map_index), one)] if one is not None else []
         if state:
-            items = [(key, s) for key, s in items if s.last.new_state == state]
+            items = [(key, s) for key, s in items
+                     if _state_now(s.last.new_state, crashed) == state]
         if limit is not None:
             items = items[int(offset):int(offset) + int(limit)]
         names = await self.task_names(run)
-        return [_task_run_record(key, s, names) for key, s in items]
+        records = [_task_run_record(key, s, names) for key, s in items]
+        if crashed is not None:
+            records = [r if r.is_finished else dataclasses.replace(
+                r, state="Crashed", message=crashed) for r in records]
+        return records
 
     async def count_task_runs(self, run: int, *, state: str | None = None) -> int:
         """How many task runs flow run ``run`` has, or how many are in ``state``."""
@@ -636,10 +677,25 @@ class HistoryStore(ABC):
     async def state_counts(self, run: int) -> dict[str, int]:
         """How many of a flow run's task runs are in each state now."""
         counts: dict[str, int] = {}
+        crashed = await self._crashed_run(run)
         for summary in (await self._timeline(run)).summaries.values():
-            name = summary.last.new_state
+            name = _state_now(summary.last.new_state, crashed)
             counts[name] = counts.get(name, 0) + 1
         return dict(sorted(counts.items()))
+
+    async def _crashed_run(self, run: int) -> str | None:
+        """Why flow run ``run`` crashed (see :mod:`._heartbeat`), or None if it did not."""
+        rows = await self.read_small(
+            "SELECT ended_at, host, pid, process_started_at, heartbeat_at FROM flow_runs "
+            "WHERE id = ?", (run,),
+        )
+        if not rows or rows[0][0] is not None:
+            return None
+        _, host, pid, started, beat = rows[0]
+        pid = None if pid is None else int(pid)
+        if not process_is_gone(host, pid, started, beat):
+            return None
+        return "The flow run crashed before this task run finished: " + crash_message(host, pid)
 
     async def get_task_run(
         self, run: int, task: int, map_index: int | None = None

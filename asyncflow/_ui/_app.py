@@ -318,8 +318,10 @@ async def run_detail(request: web.Request) -> web.Response:
     limit = request.config_dict[SETTINGS]["draw_max_tasks"]
     note = (f"No picture: flows of more than {limit} tasks are not drawn."
             if run.task_count > limit else "No picture was recorded for this run.")
+    restarted_by = await store.restarts_of(run.id)
     return _html(_pages.run_page(
         run, task_runs=task_runs, counts=counts, flow_transitions=flow_transitions, svg=svg,
+        restarted_by=restarted_by, run_url=lambda n: _url(request, "run", run=n),
         total_task_runs=total, state_filter=state, page_no=page_no, pages=pages,
         page_url=lambda n: _url(request, "run", {"state": state, "page": n}, run=run.id),
         task_url=lambda tr: _task_path(request, run.id, tr),

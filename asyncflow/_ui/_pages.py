@@ -211,6 +211,8 @@ def run_page(
     draw_note: str,
     urls: Mapping[str, str],
     actions: str = "",
+    restarted_by: Sequence[int] = (),
+    run_url: Any = None,
 ) -> str:
     params = json.dumps(run.parameters, indent=2, sort_keys=True) if run.parameters else ""
     meta = (
@@ -223,6 +225,7 @@ def run_page(
         f"<dt>Duration</dt><dd>{e(duration(run.duration))}</dd>"
         f"<dt>Flow run id</dt><dd><code>{e(run.flow_run_id)}</code></dd>"
         + (f"<dt>Parameters</dt><dd><pre class=\"json\">{e(params)}</pre></dd>" if params else "")
+        + (restart_links(run, restarted_by, run_url) if run_url is not None else "")
         + "</dl>"
     )
     chips = "".join(
@@ -275,6 +278,21 @@ def run_page(
     )
     data = {"live": live_url} if live_url else {}
     return page(f"{run.flow_name} #{run.id}", body, urls=urls, data=data)
+
+
+def restart_links(run: FlowRunRecord, restarted_by: Sequence[int], run_url: Any) -> str:
+    """The runs a run restarted and was restarted by, and how to restart a failed one."""
+    out = ""
+    if run.restart_of is not None:
+        out += (f'<dt>Restart of</dt><dd><a id="restart-of" href="{e(run_url(run.restart_of))}">'
+                f"run #{run.restart_of}</a></dd>")
+    if restarted_by:
+        links = ", ".join(f'<a href="{e(run_url(n))}">run #{n}</a>' for n in restarted_by)
+        out += f'<dt>Restarted by</dt><dd id="restarted-by">{links}</dd>'
+    elif run.state in ("Failed", "Crashed", "TimedOut", "TriggerFailed"):
+        out += ('<dt>Restart</dt><dd id="restart-hint"><code>asyncflow run FLOW_FILE '
+                f"--restart {run.id}</code></dd>")
+    return out
 
 
 def _timeline(transitions: Sequence[TransitionRecord], *, start: datetime.datetime) -> str:

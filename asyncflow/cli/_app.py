@@ -37,6 +37,7 @@ examples:
   asyncflow run etl.py -p 'ids=[1, 2, 3]' --max-concurrency 8 --checkpointing
   asyncflow run etl.py --params-file params.json --timeout 600
   asyncflow run mypkg.pipelines:etl --json > states.json
+  asyncflow run etl.py --restart last        finish the latest failed or crashed run
 
 Parameter values are read as JSON when they parse (3 is an int, [1, 2] a list, true a
 bool) and are plain strings otherwise; -p overrides values from --params-file.
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print the final states as JSON on stdout")
     run.add_argument("-q", "--quiet", action="store_true", help="show no progress")
+    run.add_argument("--restart", metavar="RUN",
+                     help="finish a recorded run instead of starting afresh: its history "
+                          "run number, flow_run_id, or `last` (the latest failed or "
+                          "crashed run); tasks that succeeded in it are not run again")
+    run.add_argument("--history", metavar="URL",
+                     help="record the run in this history database (and find --restart "
+                          "RUN there); default: the history.url setting")
     run.set_defaults(handler=run_command)
 
     visualize = commands.add_parser(

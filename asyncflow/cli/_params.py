@@ -51,9 +51,11 @@ def read_params_file(path: str) -> dict[str, Any]:
 
 
 def build_parameters(
-    flow: Flow, items: Sequence[str] = (), params_file: str | None = None
+    flow: Flow, items: Sequence[str] = (), params_file: str | None = None, *,
+    require: bool = True,
 ) -> dict[str, Any]:
-    """The run's parameters (``-p`` overrides the file), checked against the flow's."""
+    """The run's parameters (``-p`` overrides the file), checked against the flow's
+    (required ones too, unless ``require`` is false: a restart has the old run's)."""
     values: dict[str, Any] = read_params_file(params_file) if params_file else {}
     for item in items:
         name, value = parse_param(item)
@@ -66,7 +68,7 @@ def build_parameters(
                 f"flow {flow.name!r} has no parameter {name!r}; its parameters are: {known}"
             )
     for name, parameter in sorted(declared.items()):
-        if parameter.required and name not in values:
+        if require and parameter.required and name not in values:
             raise CLIError(
                 f"flow {flow.name!r} needs parameter {name!r}; pass it with -p {name}=VALUE"
             )

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from .._core._exceptions import FlowDefinitionError, FlowRunError, ParameterError
 from .._core._flow import Flow
 from .._core._states import State
+from .._history._errors import HistoryError, RestartError
 from ._errors import EXIT_FAILED, EXIT_OK, CLIError
 from ._loading import load_flow
 from ._params import build_parameters
@@ -33,8 +34,14 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def run_command(args: argparse.Namespace) -> int:
     flow = load_flow(args.flow)
-    parameters = build_parameters(flow, args.param or (), args.params_file)
+    restart = getattr(args, "restart", None)
+    parameters = build_parameters(flow, args.param or (), args.params_file,
+                                  require=restart is None)
     options: dict[str, Any] = {}
+    if restart is not None:
+        options["restart_from"] = int(restart) if restart.isdigit() else restart
+    if getattr(args, "history", None):
+        options["history"] = args.history
     if args.max_concurrency is not None:
         options["max_concurrency"] = args.max_concurrency
     if args.checkpointing is not None:
@@ -95,6 +102,8 @@ async def run_flow(
         return None, received[0]
     except (ParameterError, FlowDefinitionError, FlowRunError) as exc:
         raise CLIError(f"flow {flow.name!r} cannot run: {exc}") from exc
+    except (RestartError, HistoryError) as exc:
+        raise CLIError(f"flow {flow.name!r} cannot be restarted: {exc}") from exc
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)

@@ -92,10 +92,12 @@ async def test_a_killed_process_leaves_a_consistent_database(tmp_path: Path) -> 
 
     url = f"sqlite:///{db_path}"
     run = await history_api.get_run(1, url=url, transitions=True)
-    assert run.run.state == "Running" and run.run.ended_at is None
+    # The process is gone: the run, and its unfinished task runs, read as Crashed.
+    assert run.run.state == "Crashed" and run.run.ended_at is None
+    assert "is gone" in (run.run.message or "")
     states = {tr.full_name: tr.state for tr in run.task_runs}
     quick_runs = [tr for tr in run.task_runs if tr.task_name == "quick"]
     assert len(quick_runs) == 10
     assert all(tr.state == "Success" and len(tr.transitions) == 2 for tr in quick_runs)
-    assert states["announce"] == "Running"
+    assert states["announce"] == "Crashed"
     assert any(tr.task_name == "churn" and tr.retries > 0 for tr in run.task_runs)

@@ -12,7 +12,7 @@ import pytest
 
 from asyncflow import Flow, context, history as history_api, task
 from asyncflow._history import _logs
-from asyncflow._history._schema import LATEST_VERSION
+from asyncflow._history._schema import LATEST_VERSION, MIGRATIONS, SQLITE
 from asyncflow.history import LogRecord
 from asyncflow.notifications import webhook_notifier
 from asyncflow.states import Paused
@@ -292,9 +292,16 @@ async def test_a_database_of_schema_1_gains_the_logs_table_and_keeps_its_runs(
 
     with Flow("old") as flow:
         speak()
-    await flow.run(history=url)
-    conn = sqlite3.connect(tmp_path / "old.db")  # as asyncflow before the logs left it
-    conn.executescript("DROP TABLE task_logs; UPDATE schema_version SET version = 1;")
+    # A database as asyncflow before the logs left it: the first schema, one run in it.
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    for statement in MIGRATIONS[0].sql(SQLITE):
+        conn.execute(statement)
+    conn.execute("INSERT INTO flow_runs (flow_run_id, flow_name, state, parameters, "
+                 "started_at, updated_at, task_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 ("old-run", "old", "Success", "{}", 1.0, 2.0, 1))
+    conn.commit()
     conn.close()
 
     await flow.run(history=url)

@@ -153,10 +153,10 @@ def test_the_public_names_are_exported() -> None:
     exported = {name for name in dir(history_api) if not name.startswith("_")}
     assert set(history_api.__all__) <= exported
     assert set(history_api.__all__) == {
-        "DEFAULT_URL", "FlowRunDetail", "FlowRunRecord", "HistoryError", "HistoryStore",
-        "LogRecord", "Recorder", "RunNotFoundError", "TaskRunRecord", "TransitionRecord",
-        "configured_url", "connect", "get_logs", "get_run", "get_task_run", "list_runs",
-        "prune",
+        "DEFAULT_URL", "FlowRunDetail", "FlowRunRecord", "GraphChangedError", "HistoryError",
+        "HistoryStore", "LogRecord", "Recorder", "RestartError", "RunNotFoundError",
+        "TaskRunRecord", "TransitionRecord", "configured_url", "connect", "get_logs",
+        "get_run", "get_task_run", "list_runs", "prune",
     }
 
 
