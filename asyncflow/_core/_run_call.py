@@ -69,7 +69,7 @@ class RunCall(Coroutine[Any, Any, "State"]):
             self._coro.close()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith(("__", "cr_", "gi_")):  # asyncio probes a coroutine's cr_code
             raise AttributeError(name)
         raise FlowRunError(
             f"{self._what} was used as a State (.{name}) without being awaited. "
