@@ -565,6 +565,9 @@ class FlowRunner:
             try:
                 seq = list(result)
             except TypeError:
+                if isinstance(state, Skipped):  # even with skip_on_upstream_skip=False
+                    return Skipped(f"Upstream task {edge.upstream_task.name!r} was skipped, "
+                                   "so there is nothing to map over.")
                 why = _MapError(
                     f"Task {task.name!r} cannot map over the result of "
                     f"{edge.upstream_task.name!r} ({type(result).__name__}), which is not "
