@@ -26,6 +26,7 @@ from . import (
     states as states,
     triggers as triggers,
 )
+from ._core._apply_map import apply_map as apply_map
 from ._core._context import context as context
 from ._core._edges import (
     Edge as Edge,
@@ -63,6 +64,7 @@ __all__ = [
     "ParameterError",
     "Task",
     "__version__",
+    "apply_map",
     "cache_validators",
     "case",
     "config",
