@@ -159,7 +159,7 @@ def test_slugs_are_unique_in_the_flow() -> None:
         apply_map(lambda x: inc(x), [1])
         apply_map(lambda x: inc(x), [2])
     assert first.slug == "inc-1"
-    assert sorted(t.slug for t in flow.tasks if t.name == "inc") == ["inc-1", "inc-2", "inc-3"]
+    assert sorted(str(t.slug) for t in flow.tasks if t.name == "inc") == ["inc-1", "inc-2", "inc-3"]
 
 
 def test_a_value_that_cannot_be_mapped_over_is_a_type_error() -> None:
