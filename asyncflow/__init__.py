@@ -28,6 +28,7 @@ from . import (
 )
 from ._core._apply_map import apply_map as apply_map
 from ._core._context import context as context
+from ._core._datetime_parameter import DateTimeParameter as DateTimeParameter
 from ._core._edges import (
     Edge as Edge,
     flatten as flatten,
@@ -54,6 +55,7 @@ __all__ = [
     "AsyncflowError",
     "ConfigError",
     "CycleError",
+    "DateTimeParameter",
     "DotDict",
     "Edge",
     "Flow",

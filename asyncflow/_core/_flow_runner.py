@@ -126,6 +126,8 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str,
             f"flow {flow.name!r} is missing required parameters {missing}; pass them as "
             f"flow.run(parameters={{{', '.join(repr(m) + ': ...' for m in missing)}}})"
         )
+    for name, value in given.items():
+        declared[name].check_value(value)
     values = {n: p.default for n, p in declared.items() if not p.required}
     values.update(given)
     return values
