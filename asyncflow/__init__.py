@@ -27,6 +27,7 @@ from . import (
     states as states,
     triggers as triggers,
 )
+from ._core._apply_map import apply_map as apply_map
 from ._core._context import context as context
 from ._core._edges import (
     Edge as Edge,
@@ -45,6 +46,7 @@ from ._core._exceptions import (
 from ._core._flow import Flow as Flow
 from ._core._parameter import Parameter as Parameter
 from ._core._task import FunctionTask as FunctionTask, Task as Task, task as task
+from ._datetime_parameter import DateTimeParameter as DateTimeParameter
 from ._dotdict import DotDict as DotDict
 from ._tasks._case import case as case
 from ._tasks._resource_manager import resource_manager as resource_manager
@@ -54,6 +56,7 @@ __all__ = [
     "AsyncflowError",
     "ConfigError",
     "CycleError",
+    "DateTimeParameter",
     "DotDict",
     "Edge",
     "Flow",
@@ -64,6 +67,7 @@ __all__ = [
     "ParameterError",
     "Task",
     "__version__",
+    "apply_map",
     "cache_validators",
     "case",
     "config",

@@ -19,6 +19,7 @@ Operator tasks are what Python operators on tasks build (``a + b`` is an ``Add``
 
 from __future__ import annotations
 
+from ._core._apply_map import apply_map as apply_map
 from ._core._constant import Constant as Constant
 from ._core._operators import (
     Add as Add,
@@ -76,6 +77,7 @@ __all__ = [
     "Pow",
     "ResourceManager",
     "Sub",
+    "apply_map",
     "case",
     "ifelse",
     "merge",

@@ -15,7 +15,9 @@ import copy
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -154,4 +156,75 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
                 child = node[key] = {}
             node = child
         node[keys[-1]] = parse_value(raw)
+    for overrides in _temporary_var.get():
+        for path, value in overrides:
+            _set_path(merged, path, value)
     return _to_config(merged)
+
+
+# ---- temporary configuration --------------------------------------------------------
+_temporary_var: ContextVar[tuple[tuple[tuple[tuple[str, ...], Any], ...], ...]] = ContextVar(
+    "asyncflow_temporary_config", default=()
+)
+
+
+@contextmanager
+def set_temporary_config(values: Mapping[str, Any]) -> Iterator[Config]:
+    """Override configuration keys inside a ``with`` block; yields the configuration then.
+
+    Keys are dotted paths (``{"flows.checkpointing": False}``). The overrides win over the
+    file and the environment, and end when the block does, also when it raises. They
+    hold for the code in the block and for what it starts (tasks, runs, worker threads
+    that asyncflow starts), as a :mod:`contextvars` value: not for other threads.
+    Blocks nest; the innermost wins.
+    """
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            f"set_temporary_config() takes a mapping of dotted keys to values, such as "
+            f'{{"flows.checkpointing": False}}; got {type(values).__name__}'
+        )
+    current = load_config()
+    overrides = tuple((_check_key(current, key), value) for key, value in values.items())
+    token = _temporary_var.set((*_temporary_var.get(), overrides))
+    try:
+        yield load_config()
+    finally:
+        _temporary_var.reset(token)
+
+
+def _check_key(current: Mapping[str, Any], key: Any) -> tuple[str, ...]:
+    """The path of a dotted key; a typo in a built-in section raises ConfigError."""
+    if not isinstance(key, str) or not key or not all(key.split(".")):
+        raise ConfigError(
+            f"configuration key {key!r} is not a dotted name such as 'flows.checkpointing'"
+        )
+    path = tuple(key.split("."))
+    node: Any = current
+    for depth, part in enumerate(path[:-1]):
+        node = node.get(part) if isinstance(node, Mapping) else None
+        if node is not None and not isinstance(node, Mapping):
+            where = ".".join(path[: depth + 1])
+            raise ConfigError(
+                f"configuration key {key!r} goes inside {where!r}, which is a value "
+                f"({node!r}), not a section; set {where!r} itself"
+            )
+    section = DEFAULTS.get(path[0])
+    if len(path) == 2 and isinstance(section, dict) and section and path[0] != "context":
+        known = current[path[0]]
+        if path[1] not in known:
+            raise ConfigError(
+                f"no configuration key {key!r}; the keys of {path[0]!r} are {sorted(known)}"
+            )
+    return path
+
+
+def _set_path(node: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    if isinstance(value, Mapping) and isinstance(node.get(path[-1]), dict):
+        _merge(node[path[-1]], value)  # a section given whole keeps the keys it leaves out
+    else:
+        node[path[-1]] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value

@@ -7,7 +7,8 @@ Every error asyncflow raises on purpose derives from :class:`AsyncflowError`::
     │   ├── CycleError                           the graph has a cycle
     │   ├── EdgeError                            an edge cannot be made as asked
     │   └── TaskArgumentError (also TypeError)   a task was called with arguments its
-    │                                            body cannot take
+    │                                            body cannot take, or a building call
+    │                                            (apply_map, chain) got the wrong kind
     ├── ParameterError (also ValueError)         unknown, missing or duplicate parameters
     ├── FlowRunError (also RuntimeError)         a run was started the wrong way
     ├── ConfigError (also ValueError)            a configuration value cannot be used
@@ -46,7 +47,9 @@ class EdgeError(FlowDefinitionError):
 
 
 class TaskArgumentError(FlowDefinitionError, TypeError):
-    """A task was called (or bound) with arguments its body cannot take."""
+    """A task was called (or bound) with arguments its body cannot take, or a call that
+    builds a flow (``apply_map``, ``flow.chain``, ``flow.update``) got the wrong kind of
+    argument."""
 
 
 class ParameterError(AsyncflowError, ValueError):

@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import _flow_editing
 from ._attached import attached
 from ._blocks import NotAReferenceTask, notify_blocks, open_blocks_var
 from ._collections import collection_task
@@ -88,6 +89,7 @@ class Flow:
         self.mapped_constants: dict[Task[Any], set[str]] = {}
         self._mapped: set[Task[Any]] = set()
         self._slugs: dict[str, Task[Any]] = {}
+        self._generated_slugs: set[Task[Any]] = set()
         self._name_counts: dict[str, int] = {}
         self._parameters: dict[str, Parameter] = {}
         self._reference_tasks: set[Task[Any]] = set()
@@ -125,8 +127,13 @@ class Flow:
         """The tasks in the order they were added."""
         return iter(self._tasks)
 
+    def __iter__(self) -> Iterator[Task[Any]]:
+        """The tasks in a dependency order, as :meth:`sorted_tasks`."""
+        return iter(self.sorted_tasks())
+
     def get_tasks(self, name: str | None = None, slug: str | None = None,
-                  tags: Iterable[str] | None = None) -> list[Task[Any]]:
+                  tags: Iterable[str] | None = None,
+                  task_type: type | tuple[type, ...] | None = None) -> list[Task[Any]]:
         """The tasks matching every given criterion, in the order they were added."""
         wanted_tags = set(tags or ())
         return [
@@ -134,23 +141,33 @@ class Flow:
             if (name is None or t.name == name)
             and (slug is None or t.slug == slug)
             and wanted_tags <= t.tags
+            and (task_type is None or isinstance(t, task_type))
         ]
 
     def upstream_tasks(self, task: Task[Any]) -> set[Task[Any]]:
         """The tasks ``task`` directly depends on."""
-        return {e.upstream_task for e in self._upstream.get(task, ())}
+        return {e.upstream_task for e in self.edges_to(task)}
 
     def downstream_tasks(self, task: Task[Any]) -> set[Task[Any]]:
         """The tasks that directly depend on ``task``."""
-        return {e.downstream_task for e in self._downstream.get(task, ())}
+        return {e.downstream_task for e in self.edges_from(task)}
 
     def edges_to(self, task: Task[Any]) -> list[Edge]:
-        """The edges that end at ``task``: one per upstream task (and argument)."""
+        """The edges into ``task``, in the order they were added."""
+        self._check_member(task)
         return list(self._upstream.get(task, ()))
 
     def edges_from(self, task: Task[Any]) -> list[Edge]:
-        """The edges that start at ``task``: one per downstream task (and argument)."""
+        """The edges out of ``task``, in the order they were added."""
+        self._check_member(task)
         return list(self._downstream.get(task, ()))
+
+    def _check_member(self, task: Any) -> None:
+        if task not in self._tasks:
+            raise FlowDefinitionError(
+                f"task {task!r} is not in flow {self.name!r}; add it with "
+                "flow.add_task(...) first, or look it up with flow.get_tasks(name=...)"
+            )
 
     def is_mapped(self, task: Task[Any]) -> bool:
         """Whether ``task`` was added with ``.map``."""
@@ -215,6 +232,7 @@ class Flow:
                 slug = f"{task.name}-{count}"
             self._name_counts[task.name] = count
             task.slug = slug
+            self._generated_slugs.add(task)
         elif task.slug in self._slugs:
             raise FlowDefinitionError(
                 f"flow {self.name!r} already has a task with slug {task.slug!r}; slugs are unique"
@@ -233,10 +251,13 @@ class Flow:
         key: str | None = None,
         mapped: bool = False,
         flattened: bool = False,
+        validate: bool | None = None,
     ) -> Edge:
         """Make ``downstream_task`` depend on ``upstream_task``, passing its result as ``key``.
 
-        ``upstream_task`` may be wrapped in ``mapped``, ``unmapped`` or ``flatten``.
+        ``upstream_task`` may be wrapped in ``mapped``, ``unmapped`` or ``flatten``. An edge
+        that would close a cycle is always refused at once (:class:`CycleError`);
+        ``validate=True`` also runs :meth:`validate` afterwards.
         """
         if upstream_task is downstream_task:
             raise CycleError(
@@ -277,6 +298,8 @@ class Flow:
         if edge.mapped:
             self._mapped.add(downstream_task)
         self._version += 1
+        if validate:
+            self.validate()
         return edge
 
     def _path(self, start: Task[Any], goal: Task[Any]) -> list[Task[Any]] | None:
@@ -304,6 +327,7 @@ class Flow:
         downstream_tasks: Iterable[Any] | None = None,
         keyword_tasks: Mapping[str, Any] | None = None,
         mapped: bool = False,
+        validate: bool | None = None,
     ) -> None:
         """Wire ``task``: state-only edges from ``upstream_tasks`` and to
         ``downstream_tasks``, data edges from the Task values of ``keyword_tasks`` (other
@@ -313,6 +337,8 @@ class Flow:
         those wrapped in ``unmapped``; in an ordinary call, an input wrapped in ``mapped``
         is mapped over. A value given in ``upstream_tasks`` that is not a task becomes a
         :class:`~asyncflow.tasks.Constant`. A task with no mapped input runs once.
+        Cycles are refused as each edge is added; ``validate=True`` also runs
+        :meth:`validate` at the end.
         """
         self.add_task(task)
         for up in upstream_tasks or ():
@@ -343,6 +369,8 @@ class Flow:
                 self._mapped.add(task)
             self.constants.setdefault(task, {})[key] = value
             self._version += 1
+        if validate:
+            self.validate()
 
     def _as_task(self, value: Any, option: str) -> Task[Any]:
         if isinstance(value, Task):
@@ -359,10 +387,32 @@ class Flow:
 
         return self.add_task(Constant(value))
 
+    # ---- editing (asyncflow/_core/_flow_editing.py) ----------------------------------
+    def replace(self, old: Task[Any], new: Any, validate: bool = True) -> None:
+        """Put ``new`` (a task, or a value made a Constant) in the place of ``old``, with
+        its edges, constant inputs and reference status; all or nothing."""
+        _flow_editing.replace(self, old, new, validate=validate)
+
+    def update(self, flow: Flow, merge_parameters: bool = False,
+               validate: bool | None = None) -> None:
+        """Add the tasks, edges and constant inputs of another flow; all or nothing.
+        ``merge_parameters=True`` uses the other flow's Parameter where both have one."""
+        _flow_editing.update(self, flow, merge_parameters=merge_parameters, validate=validate)
+
+    def chain(self, *tasks: Task[Any], validate: bool | None = None) -> list[Edge]:
+        """Make each task depend on the one before it; returns the edges. All or nothing."""
+        return _flow_editing.chain(self, *tasks, validate=validate)
+
     # ---- checks ------------------------------------------------------------------
-    def sorted_tasks(self) -> list[Task[Any]]:
-        """The tasks in a dependency order; raises CycleError naming a cycle if there is one."""
-        indegree = {t: len(self._upstream.get(t, ())) for t in self._tasks}
+    def sorted_tasks(self, root_tasks: Iterable[Task[Any]] | None = None) -> list[Task[Any]]:
+        """The tasks in a dependency order; raises CycleError naming a cycle if there is one.
+
+        With ``root_tasks``, only those tasks and the tasks downstream of them.
+        """
+        if root_tasks is None:
+            indegree = {t: len(self._upstream.get(t, ())) for t in self._tasks}
+        else:
+            indegree = _flow_editing.indegree_below(self, root_tasks)
         ready = [t for t, n in indegree.items() if n == 0]
         order: list[Task[Any]] = []
         while ready:
@@ -373,7 +423,7 @@ class Flow:
                 indegree[nxt] -= 1
                 if indegree[nxt] == 0:
                     ready.append(nxt)
-        if len(order) != len(self._tasks):
+        if len(order) != len(indegree):
             left = [t for t, n in indegree.items() if n > 0]
             cycle = self._find_cycle(left)
             names = " -> ".join(t.slug or t.name for t in cycle)
@@ -412,6 +462,7 @@ class Flow:
         new.mapped_constants = {k: set(v) for k, v in self.mapped_constants.items()}
         new._mapped = set(self._mapped)
         new._slugs = dict(self._slugs)
+        new._generated_slugs = set(self._generated_slugs)
         new._name_counts = dict(self._name_counts)
         new._parameters = dict(self._parameters)
         new._reference_tasks = set(self._reference_tasks)

@@ -127,6 +127,8 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str,
             f"flow {flow.name!r} is missing required parameters {missing}; pass them as "
             f"flow.run(parameters={{{', '.join(repr(m) + ': ...' for m in missing)}}})"
         )
+    for name, value in given.items():
+        declared[name].check_value(value)
     values = {n: p.default for n, p in declared.items() if not p.required}
     values.update(given)
     return values
@@ -589,6 +591,9 @@ class FlowRunner:
             try:
                 seq = list(result)
             except TypeError:
+                if isinstance(state, Skipped):  # even with skip_on_upstream_skip=False
+                    return Skipped(f"Upstream task {edge.upstream_task.name!r} was skipped, "
+                                   "so there is nothing to map over.")
                 why = _MapError(
                     f"Task {task.name!r} cannot map over the result of "
                     f"{edge.upstream_task.name!r} ({type(result).__name__}), which is not "

@@ -38,6 +38,10 @@ class Parameter(Task[Any]):
         if building is not None:
             building.add_task(self)  # a parameter declared in a flow belongs to it
 
+    def check_value(self, value: Any) -> None:
+        """Raise :class:`~asyncflow.ParameterError` if ``value`` cannot be this parameter's
+        value; called for each given value when a run starts. Any value will do here."""
+
     def run(self) -> Any:
         flow_ctx = flow_run_var.get()
         if flow_ctx is None:

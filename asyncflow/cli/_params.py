@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .._core._flow import Flow
+from .._datetime_parameter import DateTimeParameter
 from ._errors import CLIError
 
 
@@ -61,6 +62,11 @@ def build_parameters(
         name, value = parse_param(item)
         values[name] = value
     declared = flow.parameters()
+    for item in items:  # a date-time is text: -p day=20240501 is not the number 20240501
+        name, _, text = item.partition("=")
+        name = name.strip()
+        if isinstance(declared.get(name), DateTimeParameter) and not isinstance(values[name], str):
+            values[name] = text
     for name in values:
         if name not in declared:
             known = ", ".join(sorted(declared)) if declared else "none"

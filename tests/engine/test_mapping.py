@@ -195,6 +195,23 @@ async def test_skipped_children_skip_their_downstream_children() -> None:
     assert isinstance(kept_values[1], SKIP)  # a signal is its state's result
 
 
+async def test_a_mapped_task_over_a_skipped_upstream_is_skipped_even_if_it_runs_on_skips() -> None:
+    @task
+    def nothing() -> list[int]:
+        raise SKIP("no input today")
+
+    @task(skip_on_upstream_skip=False)
+    def tolerant(x: int) -> int:
+        return x
+
+    with Flow("f") as flow:
+        mapped = tolerant.map(nothing())
+    state = await flow.run()
+    assert isinstance(state.result[mapped], Skipped)
+    assert "nothing to map over" in (state.result[mapped].message or "")
+    assert state.is_successful()
+
+
 async def test_mapping_over_a_non_iterable_result_fails_the_parent_clearly() -> None:
     @task
     def scalar() -> int:
