@@ -34,6 +34,7 @@ from .._core._config import ENV_PREFIX
 from .._core._log_capture import start_capture, stop_capture
 from .._secrets import SecretStr, redact
 from ._records import to_datetime
+from ._rows import chunked_inserts
 from ._schema import MAX_ID
 
 if TYPE_CHECKING:
@@ -237,15 +238,9 @@ class LogBook:
 
 def insert_statements(rows: Sequence[Row]) -> list[tuple[str, Sequence[Any]]]:
     """The INSERTs that record ``rows`` (see :meth:`LogBook.take`)."""
-    statements: list[tuple[str, Sequence[Any]]] = []
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        chunk = rows[start:start + ROWS_PER_INSERT]
-        statements.append((
-            "INSERT INTO task_logs (flow_run, task, map_index, run_count, at, level, message) "
-            "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
-            [value for row in chunk for value in row],
-        ))
-    return statements
+    return chunked_inserts(
+        "INSERT INTO task_logs (flow_run, task, map_index, run_count, at, level, message)",
+        rows, ROWS_PER_INSERT)
 
 
 # ---- reading --------------------------------------------------------------------------------

@@ -86,20 +86,28 @@ class _TaskRunSummary:
             self.run_count = t.run_count
 
 
+def chunked_inserts(head: str, rows: Sequence[Sequence[Any]],
+                    per_statement: int) -> list[tuple[str, Sequence[Any]]]:
+    """``INSERT`` statements (``head`` names the table and columns) adding ``rows``,
+    ``per_statement`` rows each."""
+    statements: list[tuple[str, Sequence[Any]]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        marks = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
+        statements.append((f"{head} VALUES " + ", ".join([marks] * len(chunk)),
+                           [value for row in chunk for value in row]))
+    return statements
+
+
 def write_statements(
     batches: Sequence[Sequence[Any]], flow_runs: Sequence[Sequence[Any]],
     beats: Sequence[Sequence[Any]] = (),
 ) -> list[tuple[str, Sequence[Any]]]:
     """The statements that record packed batches, flow run updates and heartbeats (see
     ``HistoryStore.write_batch``)."""
-    statements: list[tuple[str, Sequence[Any]]] = []
-    for start in range(0, len(batches), _ROWS_PER_INSERT):
-        chunk = batches[start:start + _ROWS_PER_INSERT]
-        statements.append((
-            "INSERT INTO transition_batches (flow_run, first_seq, transition_count, data) "
-            "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk)),
-            [value for row in chunk for value in row],
-        ))
+    statements = chunked_inserts(
+        "INSERT INTO transition_batches (flow_run, first_seq, transition_count, data)",
+        batches, _ROWS_PER_INSERT)
     statements.extend(
         ("UPDATE flow_runs SET state = ?, message = ?, updated_at = ? WHERE id = ?", update)
         for update in flow_runs
