@@ -41,7 +41,6 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import anyio
 from aiohttp import web
 
 from .._history._errors import RunNotFoundError
@@ -60,12 +59,12 @@ from ._inputs import (
     whole_number,
 )
 from ._logs import LOGS_CSS, LOGS_JS, stream_logs, task_run_logs
+from ._sse import poll_events
 from ._static import ACTIONS_CSS, CSS, JS
 
 RUNS_PER_PAGE = 25
 TASK_RUNS_PER_PAGE = 200
 COOKIE = "asyncflow_token"
-KEEPALIVE_SECONDS = 15.0
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
@@ -393,35 +392,13 @@ async def run_events(request: web.Request) -> web.StreamResponse:
     stopping: asyncio.Event = request.config_dict[STOPPING]
     interval = float(request.config_dict[SETTINGS]["poll_interval"])
     names = await store.task_names(run.id)
-    response = web.StreamResponse(headers={
-        "Content-Type": "text/event-stream", "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-    })
-    await response.prepare(request)
-    loop = asyncio.get_running_loop()
-    quiet_since = loop.time()
-    try:
-        while not stopping.is_set():
-            finished = await store.is_finished(run.id)  # before reading: nothing missed
-            changes = await store.transitions(run.id, after=after, limit=500)
-            for t in changes:
-                await response.write(_event(request, run.id, t, names))
-                after = t.id
-            if changes:
-                quiet_since = loop.time()
-                if len(changes) == 500:
-                    continue
-            if finished:
-                await response.write(b"event: end\ndata: {}\n\n")
-                break
-            if loop.time() - quiet_since >= KEEPALIVE_SECONDS:
-                await response.write(b": keep-alive\n\n")
-                quiet_since = loop.time()
-            with anyio.move_on_after(interval):
-                await stopping.wait()
-    except ConnectionResetError:  # the browser went away
-        pass
-    return response
+    return await poll_events(
+        request, after=after, page=500,
+        read=lambda since: store.transitions(run.id, after=since, limit=500),
+        finished=lambda: store.is_finished(run.id),
+        event=lambda t: _event(request, run.id, t, names), item_id=lambda t: t.id,
+        stopping=stopping, interval=interval,
+    )
 
 
 def _event(

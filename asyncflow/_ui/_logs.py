@@ -22,18 +22,17 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-import anyio
 from aiohttp import web
 
 from .._history._logs import LogRecord, last_log_id, level_number, read_logs
 from .._history._schema import MAX_ID
 from .._history._store import HistoryStore
 from ._inputs import QueryValueError, query_int, query_text
+from ._sse import poll_events
 
 LINES_PER_PAGE = 500
 #: Lines one poll of the stream sends at most.
 _LINES_PER_POLL = 500
-KEEPALIVE_SECONDS = 15.0
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LEVEL_CLASS = {"WARNING": "warning", "ERROR": "error", "CRITICAL": "error"}
 
@@ -137,36 +136,13 @@ async def stream_logs(
                       minimum=0, maximum=MAX_ID)
     level = query_level(request.query)
     minimum = level_number(level)
-    response = web.StreamResponse(headers={
-        "Content-Type": "text/event-stream", "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-    })
-    await response.prepare(request)
-    loop = asyncio.get_running_loop()
-    quiet_since = loop.time()
-    try:
-        while not stopping.is_set():
-            finished = await store.is_finished(run)  # before reading: nothing missed
-            lines = await read_logs(store, run, task, map_index, level=minimum, after=after,
-                                    limit=_LINES_PER_POLL)
-            for line in lines:
-                await response.write(_event(line))
-                after = line.id
-            if lines:
-                quiet_since = loop.time()
-                if len(lines) == _LINES_PER_POLL:
-                    continue
-            if finished:
-                await response.write(b"event: end\ndata: {}\n\n")
-                break
-            if loop.time() - quiet_since >= KEEPALIVE_SECONDS:
-                await response.write(b": keep-alive\n\n")
-                quiet_since = loop.time()
-            with anyio.move_on_after(interval):
-                await stopping.wait()
-    except ConnectionResetError:  # the browser went away
-        pass
-    return response
+    return await poll_events(
+        request, after=after, page=_LINES_PER_POLL,
+        read=lambda since: read_logs(store, run, task, map_index, level=minimum, after=since,
+                                     limit=_LINES_PER_POLL),
+        finished=lambda: store.is_finished(run), event=_event, item_id=lambda line: line.id,
+        stopping=stopping, interval=interval,
+    )
 
 
 def _event(line: LogRecord) -> bytes:
