@@ -55,23 +55,13 @@ class FlowRunner:
             state.result = {t: s for t, s in state.result.items() if t in wanted}
         return state
 
-    def run(
-        self,
-        parameters: Mapping[str, Any] | None = None,
-        *,
-        task_states: Mapping[Task[Any], State] | None = None,
-        return_tasks: Iterable[Task[Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> State:
-        """Run the flow to its final state, blocking; see :meth:`arun`."""
+    def run(self, parameters: Mapping[str, Any] | None = None, **options: Any) -> State:
+        """Run the flow to its final state, blocking; the options are those of :meth:`arun`."""
         refuse_inside_running_loop(
             "FlowRunner.run() blocks, and was called inside a running event loop; "
             "use `state = await FlowRunner(flow).arun(...)` or `await flow.run(...)`"
         )
-        call = functools.partial(self.arun, parameters, task_states=task_states,
-                                 return_tasks=return_tasks, context=context, **options)
-        return anyio.run(call, backend="asyncio")
+        return anyio.run(functools.partial(self.arun, parameters, **options), backend="asyncio")
 
     def __repr__(self) -> str:
         return f"<FlowRunner: {self.flow.name}>"
