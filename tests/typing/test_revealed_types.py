@@ -59,7 +59,7 @@ with Flow("typed") as flow:
     add()  # E: [call-arg] Missing positional argument "x"
 
 state = asyncio.run(flow.run(history=False))
-reveal_type(state)  # T: asyncflow._core._states.State
+reveal_type(state)  # T: asyncflow._core._state.State
 reveal_type(state.result_of(summed))  # T: int
 reveal_type(state.result_of(words))  # T: str
 reveal_type(state.result_of(each))  # T: list[int]
