@@ -24,6 +24,9 @@ reveal_type(add)  # T: FunctionTask[(x: int, y: int = 1), int]
 reveal_type(shout)  # T: FunctionTask[(text: str), str]
 reveal_type(add.fn)  # T: (x: int, y: int = 1) -> Any
 
+task(max_retry=2)  # E: [reportCallIssue] No overloads for "task" match the provided arguments
+task(timeout="5")  # E: [reportArgumentType] parameter "timeout"
+
 with Flow("typed") as flow:
     start = Parameter("start", default=1)
     first = add(start)

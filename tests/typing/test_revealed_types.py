@@ -23,6 +23,9 @@ reveal_type(add)  # T: asyncflow._core._task.FunctionTask[[x: int, y: int =], in
 reveal_type(shout)  # T: asyncflow._core._task.FunctionTask[[text: str], str]
 reveal_type(add.fn)  # T: def (x: int, y: int =) -> Any
 
+task(max_retry=2)  # E: [call-overload] Unexpected keyword argument "max_retry"
+task(timeout="5")  # E: [call-overload] No overload variant of "task" matches argument type "str"
+
 with Flow("typed") as flow:
     start = Parameter("start", default=1)
     first = add(start)
