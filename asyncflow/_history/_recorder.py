@@ -40,6 +40,7 @@ import anyio.to_thread
 
 from .._core._context import TaskRunContext, current_flow_run, flow_run_var, task_run_var
 from .._core._exceptions import FlowRunError, MissingExtraError
+from .._core._plan import plan_for
 from .._core._states import Failed, State
 from .._results._json import JSONResult
 from ..visualization import render
@@ -254,8 +255,6 @@ class Recorder:
             raise
 
     async def _record_start(self, fctx: FlowRunContext) -> None:
-        from .._core._flow_runner import plan_for
-
         flow: Flow = fctx.flow
         plan = plan_for(flow)
         run = _Run(flow, plan.index, any(plan.mapped))
