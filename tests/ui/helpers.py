@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from typing import Any
 
+import playwright.async_api
 from aiohttp import web
 
 from tests.servers.loopback import serve_on_loopback
@@ -26,3 +29,15 @@ class Dashboard:
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     runner, port = await serve_on_loopback(app)
     return runner, f"http://127.0.0.1:{port}/"
+
+
+async def follow_restart_links(page: Any, old: int, new: int) -> None:
+    """On run ``new``'s page, follow its "Restart of" link to run ``old``, and that page's
+    "Restarted by" link back."""
+    expect: Any = playwright.async_api.expect
+    await page.locator("#restart-of").click()
+    await expect(page).to_have_url(re.compile(rf"/runs/{old}$"))
+    restarted_by = page.locator("#restarted-by a")
+    await expect(restarted_by).to_have_text(f"run #{new}")
+    await restarted_by.click()
+    await expect(page).to_have_url(re.compile(rf"/runs/{new}$"))
