@@ -47,6 +47,12 @@ def is_final(name: str) -> bool:
     return issubclass(cls, (_states.Finished, _states.Paused))
 
 
+def is_failure(name: str) -> bool:
+    """Whether ``name`` is a failed state: ``Failed``, ``Crashed``, ``TimedOut``..."""
+    cls = _state_class(name)
+    return cls is not None and issubclass(cls, _states.Failed)
+
+
 def to_datetime(seconds: float | None) -> datetime.datetime | None:
     if seconds is None:
         return None

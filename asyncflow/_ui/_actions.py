@@ -7,7 +7,8 @@ and none of these routes exists (a POST anywhere is a 404 or a 405). Routes::
     POST /flows/{flow}/runs     start a run: 303 to its run page; 400 with the form
                                 and the reason for each bad parameter (nothing runs)
     POST /runs/{run}/cancel     cancel a run this dashboard started: 303 to its page
-    POST /runs/{run}/restart    flow.run(restart_from=<its flow run id>): 303 to the new
+    POST /runs/{run}/restart    a failed, crashed or timed-out run: flow.run(restart_from=
+                                <its flow run id>): 303 to the new
                                 run's page (only where the engine has restart_from)
 
 Runs go through a :class:`~asyncflow.contrib.aiohttp.RunManager` (the aiohttp
@@ -32,7 +33,7 @@ from .._aiohttp._sse import KEEPALIVE
 from .._core._exceptions import FlowRunError, ParameterError
 from .._core._flow import Flow
 from .._history._errors import RunNotFoundError
-from .._history._records import FlowRunRecord
+from .._history._records import FlowRunRecord, is_failure
 from .._history._store import HistoryStore
 from . import _action_pages as pages
 from ._app import (
@@ -103,7 +104,7 @@ def run_actions(request: web.Request, run: FlowRunRecord) -> str:
     live = _started_here(manager, run)
     if live is not None and not live.done:
         cancel = _url(request, "cancel_run", run=run.id)
-    if run.state == "Failed" and run.flow_name in manager.flows and restart_supported():
+    if is_failure(run.state) and run.flow_name in manager.flows and restart_supported():
         restart = _url(request, "restart_run", run=run.id)
     return pages.run_actions_block(csrf=_csrf_token(request), cancel_url=cancel,
                                    restart_url=restart)
@@ -173,10 +174,10 @@ async def restart_run(request: web.Request) -> web.Response:
             f"Flow {record.flow_name!r} is not registered with this dashboard, so run "
             f"#{record.id} cannot be restarted here; serve it with --flows"
         ), back=back)
-    if record.state != "Failed":
+    if not is_failure(record.state):
         return _problem(request, 409, (
-            f"Run #{record.id} is {record.state}, not Failed: only a failed run can be "
-            "restarted from its failure"
+            f"Run #{record.id} is {record.state}: only a run that failed, crashed or "
+            "timed out can be restarted from its failure"
         ), back=back)
     try:
         run = manager.submit(record.flow_name, restart_from=record.flow_run_id)

@@ -221,3 +221,28 @@ async def test_shutting_the_dashboard_down_cancels_its_runs(history_url: str) ->
     assert gate.cancelled.is_set()
     (run,) = await list_runs(url=history_url)
     assert run.state == "Cancelled"
+
+
+async def test_a_timed_out_run_can_be_restarted_and_a_successful_one_cannot(
+    history_url: str
+) -> None:
+    gate = Gate()
+    timed_out = await gate.flow.run(history=history_url, timeout=0.01)  # never released
+    assert timed_out.name == "TimedOut"
+    gate.release.set()
+    await gate.flow.run(history=history_url)
+    async with client_for(create_app(history_url, flows=[gate.flow])) as client:
+        token = await csrf_token(client, "/runs/1")
+        assert 'id="restart-run"' in await (await client.get("/runs/1")).text()
+        assert 'id="restart-run"' not in await (await client.get("/runs/2")).text()
+        refused = await client.post("/runs/2/restart", data={"csrf_token": token})
+        assert refused.status == 409
+        assert "only a run that failed, crashed or timed out" in await refused.text()
+
+        response = await client.post("/runs/1/restart", data={"csrf_token": token},
+                                     allow_redirects=False)
+        assert (response.status, response.headers["Location"]) == (303, "/runs/3")
+        await client.app[MANAGER].runs()[0].wait()
+    runs = await list_runs(url=history_url)
+    assert [(r.id, r.state, r.restart_of) for r in runs] == [
+        (3, "Success", 1), (2, "Success", None), (1, "TimedOut", None)]
