@@ -184,6 +184,9 @@ class FlowRunRecord:
     host: str | None = None
     pid: int | None = None
     heartbeat_at: datetime.datetime | None = None
+    #: When someone asked for the run to be cancelled (see ``asyncflow.history.cancel_run``);
+    #: the run is *cancelling* until it ends.
+    cancel_requested_at: datetime.datetime | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -193,6 +196,11 @@ class FlowRunRecord:
     @property
     def is_crashed(self) -> bool:
         return self.state == "Crashed"
+
+    @property
+    def is_cancelling(self) -> bool:
+        """Whether it was asked to cancel and has not ended yet."""
+        return self.cancel_requested_at is not None and not self.is_finished
 
     @property
     def duration(self) -> datetime.timedelta | None:

@@ -1,0 +1,125 @@
+"""Cancelling a run through the history (``asyncflow.history.cancel_run``), on both databases:
+the request on the run's row, the recording process noticing it, and the refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from asyncflow import Flow, history as history_api, task
+from asyncflow._history._cancel import CANCELLED_MESSAGE
+from asyncflow._history._heartbeat import this_process
+from asyncflow.cli._errors import EXIT_FAILED
+from asyncflow.history import RunFinishedError, RunNotFoundError
+from asyncflow.states import Cancelled, State
+from tests.history.flow_process import waiting_flow_process
+
+pytestmark = pytest.mark.anyio
+
+
+class Stuck:
+    """A flow (``stuck``): ``prepare``, then ``wait_forever``, which never returns on its
+    own; :attr:`started` is set once it waits, :attr:`cancelled` once it is cancelled."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.cancelled = asyncio.Event()
+
+        @task
+        def prepare() -> int:
+            return 1
+
+        @task
+        async def wait_forever(x: int) -> int:
+            self.started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+            return x
+
+        with Flow("stuck") as flow:
+            wait_forever(prepare())
+        self.flow = flow
+
+
+async def test_a_run_asked_to_cancel_through_the_history_ends_cancelled(
+    history_url: str,
+) -> None:
+    stuck = Stuck()
+    states: list[State] = []
+
+    async def run() -> None:
+        states.append(await stuck.flow.run(history=history_url))
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await stuck.started.wait()
+            (running,) = await history_api.list_runs(url=history_url)
+            asked = await history_api.cancel_run(running.flow_run_id, url=history_url)
+            assert asked.id == running.id and not asked.is_finished
+            assert asked.is_cancelling and asked.cancel_requested_at is not None
+            again = await history_api.cancel_run(running.id, url=history_url)
+            assert again.cancel_requested_at == asked.cancel_requested_at
+
+    (state,) = states  # flow.run returned: the caller asked for nothing
+    assert isinstance(state, Cancelled) and state.message == CANCELLED_MESSAGE
+    assert stuck.cancelled.is_set()
+    assert {t.name: type(s).__name__ for t, s in state.result.items()} == {
+        "prepare": "Success", "wait_forever": "Cancelled"}
+    detail = await history_api.get_run(running.id, url=history_url)
+    assert (detail.run.state, detail.run.message) == ("Cancelled", CANCELLED_MESSAGE)
+    assert not detail.run.is_cancelling
+    assert {t.task_name: t.state for t in detail.task_runs} == {
+        "prepare": "Success", "wait_forever": "Cancelled"}
+
+
+async def test_an_unknown_run_cannot_be_cancelled(history_url: str) -> None:
+    with pytest.raises(RunNotFoundError, match="no flow run 7 in the history"):
+        await history_api.cancel_run(7, url=history_url)
+    with pytest.raises(RunNotFoundError, match="no flow run 'nope'"):
+        await history_api.cancel_run("nope", url=history_url)
+
+
+async def test_a_finished_run_cannot_be_cancelled(history_url: str) -> None:
+    stuck = Stuck()
+    await stuck.flow.run(history=history_url, timeout=0.01)  # ends TimedOut
+    with pytest.raises(RunFinishedError,
+                       match=r"flow run 1 of 'stuck' .* has already ended \(TimedOut\)"):
+        await history_api.cancel_run(1, url=history_url)
+    assert (await history_api.get_run(1, url=history_url)).run.cancel_requested_at is None
+
+
+async def test_a_crashed_run_cannot_be_cancelled(history_url: str) -> None:
+    host, _, _ = this_process()
+    gone = max(os.getpid() + 100_000, 4_000_000)  # beyond any pid in use here
+    async with history_api.connect(history_url) as db:
+        run = await db.create_flow_run(
+            flow_run_id="killed", flow_name="stuck", state="Running", parameters="{}",
+            started_at=time.time(), task_count=0, graph=None, process=(host, gone, None))
+    with pytest.raises(RunFinishedError, match=r"crashed .* nothing is running to cancel"):
+        await history_api.cancel_run(run, url=history_url)
+
+
+async def test_a_run_of_another_process_cancelled_through_the_history_ends_and_the_process_exits(
+    history_url: str, tmp_path: Path
+) -> None:
+    async with waiting_flow_process(tmp_path, history_url) as flow_process:
+        (running,) = await history_api.list_runs(url=history_url)
+        assert running.pid == flow_process.process.pid and running.state == "Running"
+        asked = await history_api.cancel_run(running.id, url=history_url)
+        assert asked.is_cancelling
+        assert await flow_process.exit_code() == EXIT_FAILED  # the flow did not succeed
+    assert flow_process.cancelled_file.read_text() == "cancelled"
+    detail = await history_api.get_run(running.id, url=history_url)
+    assert (detail.run.state, detail.run.message) == ("Cancelled", CANCELLED_MESSAGE)
+    assert {t.task_name: t.state for t in detail.task_runs} == {
+        "prepare": "Success", "wait_forever": "Cancelled"}
+
