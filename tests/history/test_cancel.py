@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from asyncflow import Flow, history as history_api, task
 from asyncflow._history._cancel import CANCELLED_MESSAGE
 from asyncflow._history._heartbeat import this_process
-from asyncflow.cli._errors import EXIT_FAILED
+from asyncflow.cli._errors import EXIT_FAILED, EXIT_USAGE
 from asyncflow.history import RunFinishedError, RunNotFoundError
 from asyncflow.states import Cancelled, State
 from tests.history.flow_process import waiting_flow_process
@@ -123,3 +124,28 @@ async def test_a_run_of_another_process_cancelled_through_the_history_ends_and_t
     assert {t.task_name: t.state for t in detail.task_runs} == {
         "prepare": "Success", "wait_forever": "Cancelled"}
 
+
+async def _cli(*args: str) -> tuple[int, str, str]:
+    done = await anyio.run_process([sys.executable, "-m", "asyncflow.cli", *args],
+                                   check=False, env={**os.environ,
+                                                     "PYTHONPATH": os.pathsep.join(sys.path)})
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+async def test_asyncflow_cancel_cancels_a_run_of_another_process_and_says_what_it_cannot(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async with waiting_flow_process(tmp_path, sqlite_url) as flow_process:
+        assert await _cli("cancel", "1", "--history", sqlite_url) == (
+            0, "Cancelled flow run 1 of 'waiting'.\n", "")
+        assert await flow_process.exit_code() == EXIT_FAILED
+    assert flow_process.cancelled_file.read_text() == "cancelled"
+    assert (await history_api.get_run(1, url=sqlite_url)).run.state == "Cancelled"
+
+    code, out, err = await _cli("cancel", "1", "--history", sqlite_url)
+    assert (code, out) == (EXIT_FAILED, "")
+    assert err.startswith("asyncflow: error: flow run 1 of 'waiting'")
+    assert "has already ended (Cancelled): there is nothing to cancel" in err
+    code, out, err = await _cli("cancel", "2", "--history", sqlite_url)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith("asyncflow: error: no flow run 2 in the history at")
