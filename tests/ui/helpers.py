@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import playwright.async_api
 from aiohttp import web
 
+from asyncflow import Flow
+from asyncflow._ui import create_app
 from tests.servers.loopback import serve_on_loopback
 
 CHROMIUM = os.environ.get("ASYNCFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -29,6 +33,17 @@ class Dashboard:
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     runner, port = await serve_on_loopback(app)
     return runner, f"http://127.0.0.1:{port}/"
+
+
+@asynccontextmanager
+async def dashboard_with(url: str, *flows: Flow) -> AsyncIterator[tuple[web.Application, str]]:
+    """A dashboard of the history at ``url`` that can start ``flows``: the app, its address."""
+    app = create_app(url, flows=flows, poll_interval=0.05)
+    runner, base = await serve(app)
+    try:
+        yield app, base
+    finally:
+        await runner.cleanup()
 
 
 async def follow_restart_links(page: Any, old: int, new: int) -> None:

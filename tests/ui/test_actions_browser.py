@@ -5,34 +5,19 @@ one from its failure."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import playwright.async_api
 import pytest
-from aiohttp import web
 
-from asyncflow import Flow
-from asyncflow._ui import create_app
 from asyncflow._ui._actions import MANAGER
 from asyncflow.history import get_run, list_runs
 from tests.ui.action_flows import Flaky, Gate, sums_flow
-from tests.ui.helpers import follow_restart_links, serve
+from tests.ui.helpers import dashboard_with, follow_restart_links
 
 pytestmark = pytest.mark.anyio
 expect: Any = playwright.async_api.expect
-
-
-@asynccontextmanager
-async def dashboard_with(url: str, *flows: Flow) -> AsyncIterator[tuple[web.Application, str]]:
-    app = create_app(url, flows=flows, poll_interval=0.05)
-    runner, base = await serve(app)
-    try:
-        yield app, base
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_run_started_from_its_form_goes_live_and_succeeds(
