@@ -7,7 +7,7 @@ import asyncio
 
 from .._history._errors import HistoryError, RunFinishedError, RunNotFoundError
 from .._history._records import FlowRunRecord
-from ..history import cancel_run, configured_url
+from ..history import cancel_run
 from ._errors import EXIT_FAILED, EXIT_OK, CLIError
 
 #: How long the command waits for the run to end, unless told otherwise.
@@ -23,9 +23,8 @@ def cancel_command(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from exc
     except RunFinishedError as exc:
         raise CLIError(str(exc), exit_code=EXIT_FAILED) from exc
-    except HistoryError as exc:
-        raise CLIError(f"cannot ask for the cancel in {configured_url(args.history)}: "
-                       f"{exc}") from exc
+    except HistoryError as exc:  # its message names the database, password hidden
+        raise CLIError(f"cannot ask for the run to be cancelled: {exc}") from exc
     return _report(record, wait)
 
 

@@ -149,3 +149,12 @@ async def test_asyncflow_cancel_cancels_a_run_of_another_process_and_says_what_i
     code, out, err = await _cli("cancel", "2", "--history", sqlite_url)
     assert (code, out) == (EXIT_USAGE, "")
     assert err.startswith("asyncflow: error: no flow run 2 in the history at")
+
+
+async def test_asyncflow_cancel_names_an_unreachable_database_without_its_password() -> None:
+    code, out, err = await _cli("cancel", "1", "--history",
+                                "postgresql://etl:s3cret@127.0.0.1:1/history")
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith("asyncflow: error: cannot ask for the run to be cancelled: cannot "
+                          "connect to the history database postgresql://etl:***@127.0.0.1:1/")
+    assert "s3cret" not in err
