@@ -11,8 +11,8 @@ and none of these routes exists (a POST anywhere is a 404 or a 405). Routes::
                                 whichever process runs it: 303 to its page (cancelling
                                 until it ends); 409 if it has ended
     POST /runs/{run}/restart    a failed, crashed or timed-out run: flow.run(restart_from=
-                                <its flow run id>): 303 to the new
-                                run's page (only where the engine has restart_from)
+                                <its flow run id>), 303 to the new run's page (only
+                                where the engine has restart_from)
 
 Runs go through a :class:`~asyncflow.contrib.aiohttp.RunManager` (the aiohttp
 integration's), which keeps them in one task group, bounds how many are active, and
@@ -20,8 +20,8 @@ cancels them when the app shuts down. Each run records itself in the dashboard's
 history (``history=<its url>``), so its page and its live updates are those of any
 recorded run. Cancel works on any running run of the history (see
 :mod:`asyncflow._history._cancel`); a run started here is also cancelled at once. Every
-POST carries the session's CSRF token (:mod:`._csrf`) and, when the
-dashboard has a token, the token too (the app's token middleware checks it first).
+POST carries the session's CSRF token (:mod:`._csrf`) and, when the dashboard has a
+token, the token too (the app's token middleware checks it first).
 """
 
 from __future__ import annotations
