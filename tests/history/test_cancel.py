@@ -17,6 +17,7 @@ from asyncflow._history._cancel import CANCELLED_MESSAGE
 from asyncflow._history._heartbeat import this_process
 from asyncflow.cli._errors import EXIT_FAILED, EXIT_USAGE
 from asyncflow.history import RunFinishedError, RunNotFoundError
+from asyncflow.schedules import IntervalSchedule
 from asyncflow.states import Cancelled, State
 from tests.history.flow_process import waiting_flow_process
 
@@ -158,3 +159,32 @@ async def test_asyncflow_cancel_names_an_unreachable_database_without_its_passwo
     assert err.startswith("asyncflow: error: cannot ask for the run to be cancelled: cannot "
                           "connect to the history database postgresql://etl:***@127.0.0.1:1/")
     assert "s3cret" not in err
+
+
+async def test_a_scheduled_run_asked_to_cancel_ends_and_the_schedule_goes_on(
+    sqlite_url: str,
+) -> None:
+    started = [asyncio.Event(), asyncio.Event()]
+
+    @task
+    async def wait_forever() -> None:
+        started[1 if started[0].is_set() else 0].set()
+        await asyncio.Event().wait()
+
+    with Flow("every-tick", schedule=IntervalSchedule(0.05)) as flow:
+        wait_forever()
+
+    async def on_schedule() -> None:
+        await flow.run(history=sqlite_url, run_on_schedule=True)
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(on_schedule)
+            await started[0].wait()
+            await history_api.cancel_run(1, url=sqlite_url)
+            await started[1].wait()  # the next run of the schedule
+            tg.cancel_scope.cancel()
+    second, first = await history_api.list_runs(url=sqlite_url)
+    assert (first.id, first.state, first.message) == (1, "Cancelled", CANCELLED_MESSAGE)
+    assert (second.id, second.state) == (2, "Cancelled")
+    assert second.cancel_requested_at is None  # stopped with the schedule, not on request
