@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _log_capture
+from ._run_vars import flow_run_var as flow_run_var, task_run_var as task_run_var
 from ._sentinel import sentinel
 
 if TYPE_CHECKING:
@@ -136,8 +137,6 @@ class TaskRunContext:
         return _MISSING
 
 
-flow_run_var: ContextVar[FlowRunContext | None] = ContextVar("asyncflow_flow_run", default=None)
-task_run_var: ContextVar[TaskRunContext | None] = ContextVar("asyncflow_task_run", default=None)
 _overlay_var: ContextVar[Mapping[str, Any] | None] = ContextVar("asyncflow_overlay", default=None)
 
 

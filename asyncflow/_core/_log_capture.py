@@ -1,4 +1,4 @@
-"""Capturing what a task run logs, and with ``log_stdout=True`` what it prints.
+"""Capturing what a task run logs (and, through :mod:`._print_capture`, what it prints).
 
 A consumer (the run history, the CLI's plain log) calls :func:`start_capture` for a flow
 run with a *sink*:
@@ -13,23 +13,15 @@ Which run and task run a record belongs to comes from :mod:`contextvars`, so man
 concurrent task runs are told apart, and so is a sync task body in its worker thread
 (its thread runs in a copy of the task run's context). A sink may be called from any
 thread and must be quick.
-
-``print`` in a task declared ``log_stdout=True`` goes to that task run's logger at INFO,
-a line per record, instead of to the process's standard output: :func:`capture_prints`
-puts a proxy in front of ``sys.stdout`` which sends what is written to the task run
-whose context the writer runs in, and everything else, other tasks' prints included,
-to the stream it replaced.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._context import FlowRunContext, TaskRunContext
@@ -138,82 +130,3 @@ def record_text(record: logging.LogRecord) -> str:
     if record.stack_info:
         text += "\n" + record.stack_info
     return text
-
-
-# ---- prints ------------------------------------------------------------------------------
-class _Lines:
-    """What one task run prints, logged a line at a time."""
-
-    __slots__ = ("logger", "partial")
-
-    def __init__(self, logger: logging.LoggerAdapter[logging.Logger]) -> None:
-        self.logger = logger
-        self.partial = ""
-
-    def write(self, text: str) -> None:
-        if "\n" not in text:
-            self.partial += text
-            return
-        lines = (self.partial + text).split("\n")
-        self.partial = lines.pop()
-        for line in lines:
-            self.logger.info("%s", line.rstrip("\r"))
-
-    def close(self) -> None:
-        if self.partial:
-            partial, self.partial = self.partial, ""
-            self.logger.info("%s", partial)
-
-
-_prints_var: ContextVar[_Lines | None] = ContextVar("asyncflow_prints", default=None)
-
-
-class StdoutProxy(io.TextIOBase):
-    """Stands in for ``sys.stdout``: a ``log_stdout`` task run's writes go to its logger,
-    all others to the stream this proxy replaced."""
-
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__()
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        lines = _prints_var.get()
-        if lines is None:
-            return self.stream.write(text)
-        lines.write(text)
-        return len(text)
-
-    def flush(self) -> None:
-        if _prints_var.get() is None:
-            self.stream.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return str(getattr(self.stream, "encoding", "utf-8"))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
-
-
-def capture_prints(logger: logging.LoggerAdapter[logging.Logger]) -> Token[_Lines | None]:
-    """Send what the current context prints to ``logger`` (until :func:`release_prints`)."""
-    if not isinstance(sys.stdout, StdoutProxy):
-        sys.stdout = StdoutProxy(sys.stdout)
-    return _prints_var.set(_Lines(logger))
-
-
-def release_prints(token: Token[_Lines | None]) -> None:
-    """Log the last unfinished line, and print to the real stream again."""
-    lines = _prints_var.get()
-    _prints_var.reset(token)
-    if lines is not None:
-        lines.close()
