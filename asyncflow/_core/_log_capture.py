@@ -1,52 +1,83 @@
-"""Capturing what a task run logs (and, through :mod:`._print_capture`, what it prints).
+"""Capturing what a task run logs.
 
-A consumer (the run history, the CLI's plain log) calls :func:`start_capture` for a flow
-run with a *sink*:
-from then on, every record that a task run of that flow run logs through
-``context.logger`` or ``task.logger`` (see :func:`~._context.get_logger`) is handed to the
-sink together with the task run's context, at :data:`CAPTURE_LEVEL` and above even when
-the logger itself is not enabled for the level (Python's default is WARNING), and at any
-level the logger is enabled for. Whether the record also reaches the logging handlers
-is decided by the logger's configuration, as without capture.
+A consumer (the run history, the CLI's plain log) calls
+:func:`start_capture` for a flow run with a *sink*; from then on, until
+:func:`stop_capture`, the sink is handed each line a task run of that flow run logs,
+together with the task run's context, its level, time and text:
 
-Which run and task run a record belongs to comes from :mod:`contextvars`, so many
-concurrent task runs are told apart, and so is a sync task body in its worker thread
-(its thread runs in a copy of the task run's context). A sink may be called from any
-thread and must be quick.
+- through ``context.logger`` or ``task.logger`` (see :func:`~._context.get_logger`): at
+  :data:`CAPTURE_LEVEL` and above even when the logger is not enabled for the level
+  (Python's default is WARNING), and at any level the logger is enabled for;
+- through any logger named :data:`TASK_LOGGER` or below it
+  (``logging.getLogger("asyncflow.task.mytask")``), and through the loggers the run's
+  configuration names in ``logging.extra_loggers`` and their descendants, the same way:
+  each of these loggers gets a :mod:`tap <._logger_tap>` while some run captures them;
+- with ``log_stdout=True``, what the task prints (see :mod:`._print_capture`).
+
+Whether a line also reaches the logging handlers is decided by the loggers'
+configuration, as without capture. A line is captured once, however many of the captured
+loggers it propagates through; a line logged outside a task run is not captured.
+
+Which run and task run a line belongs to comes from :mod:`contextvars`, so many concurrent
+task runs are told apart, and so is a sync task body in its worker thread (its thread runs
+in a copy of the task run's context). A sink may be called from any thread and must be
+quick. Nothing is done for a line while no run is captured, nor for a task that does
+not log.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ConfigError
+from ._logger_tap import Tap, shows, tap, untap
+from ._run_vars import flow_run_var, task_run_var
 
 if TYPE_CHECKING:
     from ._context import FlowRunContext, TaskRunContext
 
 #: Records at this level or above are captured whatever the logger's own level.
 CAPTURE_LEVEL = logging.INFO
+#: The logger of task runs: ``context.logger`` is ``asyncflow.task.<task name>``.
+TASK_LOGGER = "asyncflow.task"
 
 #: Called with the task run, the level, the time (seconds since the epoch) and the text.
 Sink = Callable[["TaskRunContext", int, float, str], None]
 
 _sinks: dict[Any, tuple[Sink, ...]] = {}
+#: The loggers each captured run asked for (:data:`TASK_LOGGER` and its extra loggers).
+_run_loggers: dict[Any, frozenset[str]] = {}
 _formatter = logging.Formatter()
+#: Set on a record once a sink has it, so that the next tap it reaches passes it by.
+_CAPTURED = "asyncflow_captured"
 
 
 def start_capture(fctx: FlowRunContext, sink: Sink) -> None:
     """Send the logs of ``fctx``'s task runs to ``sink`` (too) until :func:`stop_capture`."""
-    _sinks[fctx] = (*_sinks.get(fctx, ()), sink)
+    names = run_loggers(fctx)
+    watch(names)
+    with _lock:
+        _run_loggers[fctx] = names
+        _sinks[fctx] = (*_sinks.get(fctx, ()), sink)
 
 
 def stop_capture(fctx: FlowRunContext, sink: Sink) -> None:
-    left = tuple(s for s in _sinks.get(fctx, ()) if s is not sink)
-    if left:
-        _sinks[fctx] = left
-    else:
-        _sinks.pop(fctx, None)
+    with _lock:
+        before = _sinks.get(fctx, ())
+        left = tuple(s for s in before if s is not sink)
+        names = _run_loggers.get(fctx, frozenset()) if len(left) < len(before) else None
+        if left:
+            _sinks[fctx] = left
+        else:
+            _sinks.pop(fctx, None)
+            _run_loggers.pop(fctx, None)
+    if names is not None:
+        unwatch(names)
 
 
 def capturing() -> bool:
@@ -54,6 +85,81 @@ def capturing() -> bool:
     return bool(_sinks)
 
 
+# ---- which loggers ----------------------------------------------------------------------
+def extra_loggers(config: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The names in the configuration's ``logging.extra_loggers``: a list of names, or
+    one string of names separated by commas."""
+    section = (config or {}).get("logging")
+    given = section.get("extra_loggers") if isinstance(section, Mapping) else None
+    if not given:
+        return ()
+    if isinstance(given, str):
+        given = given.split(",")
+    if not isinstance(given, list | tuple) or not all(isinstance(n, str) for n in given):
+        raise ConfigError(
+            f"logging.extra_loggers must be a list of logger names, such as "
+            f'["boto3", "myapp"] (in the environment: '
+            f"ASYNCFLOW__LOGGING__EXTRA_LOGGERS='[\"boto3\", \"myapp\"]'), not {given!r}"
+        )
+    return tuple(n.strip() for n in given if n.strip())
+
+
+def run_loggers(fctx: FlowRunContext) -> frozenset[str]:
+    """The loggers captured for a run: :data:`TASK_LOGGER` and its extra loggers."""
+    return frozenset((TASK_LOGGER, *extra_loggers(fctx.values.get("config"))))
+
+
+_lock = threading.Lock()
+#: The tapped loggers, with how many captures use each.
+_taps: dict[str, tuple[Tap, int]] = {}
+
+
+def watch(names: Iterable[str]) -> None:
+    """Tap the loggers ``names`` (each until as many :func:`unwatch` calls)."""
+    with _lock:
+        for name in names:
+            found = _taps.get(name)
+            if found is None:
+                logger = logging.getLogger(name)
+                found = (tap(logger, _seer(name), CAPTURE_LEVEL), 0)
+            _taps[name] = (found[0], found[1] + 1)
+
+
+def unwatch(names: Iterable[str]) -> None:
+    with _lock:
+        for name in names:
+            found = _taps.get(name)
+            if found is None:
+                continue
+            if found[1] > 1:
+                _taps[name] = (found[0], found[1] - 1)
+            else:
+                del _taps[name]
+                untap(found[0])
+
+
+def _seer(name: str) -> Callable[[logging.LogRecord], None]:
+    """What the tap on the logger ``name`` does with a record: hand it to the sinks of
+    the run it belongs to, if that run captures this logger."""
+    everyone = name == TASK_LOGGER
+
+    def see(record: logging.LogRecord) -> None:
+        tctx = task_run_var.get()
+        if tctx is None or _CAPTURED in record.__dict__:
+            return
+        fctx = flow_run_var.get()
+        sinks = _sinks.get(fctx)
+        if sinks is None or not (everyone or name in _run_loggers.get(fctx, ())):
+            return
+        record.__dict__[_CAPTURED] = True
+        text = record_text(record)
+        for sink in sinks:
+            sink(tctx, record.levelno, record.created, text)
+
+    return see
+
+
+# ---- context.logger -----------------------------------------------------------------------
 def log_and_capture(
     logger: logging.Logger, level: int, msg: object, args: tuple[Any, ...],
     kwargs: Mapping[str, Any], tctx: TaskRunContext | None, fctx: FlowRunContext | None,
@@ -67,7 +173,7 @@ def log_and_capture(
     formatting and a call.
     """
     sinks = _sinks.get(fctx) if tctx is not None and fctx is not None else None
-    if not logger.isEnabledFor(level):
+    if not shows(logger, level):
         if sinks is not None and tctx is not None and level >= CAPTURE_LEVEL:
             text = _format(msg, args)
             exc_info = _exc_info(kwargs.get("exc_info"))
@@ -90,6 +196,7 @@ def log_and_capture(
     record = logger.makeRecord(logger.name, level, fn, lno, msg, args,
                                _exc_info(kwargs.get("exc_info")), func, kwargs.get("extra"),
                                sinfo)
+    record.__dict__[_CAPTURED] = True  # the taps it reaches pass it by
     logger.handle(record)
     text = record_text(record)
     for sink in sinks:

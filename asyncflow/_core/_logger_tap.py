@@ -1,0 +1,130 @@
+"""A tap on a logger: one handler that sees its records, also below the level it shows.
+
+Python makes no record at a level its logger is not enabled for: with the default
+configuration (the root logger at WARNING) ``logging.getLogger("myapp").info(...)`` makes
+nothing a handler could see. Log capture wants those INFO lines all the same, without
+changing what the user's handlers show. :func:`tap` installs a :class:`Tap` on a logger:
+
+- when the logger already makes records at the wanted level, the tap is one more handler;
+- else the tap *gates* the logger: it lowers the logger's level to the wanted one (so the
+  logger and the descendants that inherit its level make the records), takes the logger's
+  handlers and its propagation to its parent, and passes on only the records the logger
+  would have made without it, to the same handlers in the same order, as logging would
+  (handler levels, ``propagate`` flags, the last-resort handler when there is none).
+
+:func:`untap` puts the logger's level, handlers and propagation back. Records below the
+shown level cost their making and a call, and only while the tap is on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+#: The gated loggers and their taps (to tell a record's shown level, see :func:`shows`).
+_gated: dict[logging.Logger, Tap] = {}
+
+
+class Tap(logging.Handler):
+    """Hands each record of its logger (and descendants) to ``see``; see the module."""
+
+    def __init__(self, logger: logging.Logger, see: Callable[[logging.LogRecord], None]) -> None:
+        super().__init__()
+        self.logger = logger
+        self.see = see
+        self.gated = False
+        self.level_before = logging.NOTSET
+        self.lowered_to = logging.NOTSET
+        self.propagate_before = True
+        self.handlers_before: list[logging.Handler] = []
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        self.see(record)
+        if self.gated and record.levelno >= _shown_level(_origin(record, self.logger)):
+            self._pass_on(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - handle() is used
+        self.see(record)
+
+    def _pass_on(self, record: logging.LogRecord) -> None:
+        """Call the handlers the record would have reached without the gate."""
+        found = 0
+        for handler in self.handlers_before:
+            found += 1
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        parent = self.logger.parent if self.propagate_before else None
+        while parent is not None:
+            for handler in parent.handlers:
+                found += 1
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+            parent = parent.parent if parent.propagate else None
+        last = logging.lastResort
+        if not found and last is not None and record.levelno >= last.level:
+            last.handle(record)
+
+
+def _origin(record: logging.LogRecord, default: logging.Logger) -> logging.Logger:
+    found = logging.Logger.manager.loggerDict.get(record.name)
+    return found if isinstance(found, logging.Logger) else default
+
+
+def _level_of(logger: logging.Logger) -> int:
+    """The level set on ``logger``, as it was before a gate lowered it."""
+    tap = _gated.get(logger)
+    if tap is not None and logger.level == tap.lowered_to:
+        return tap.level_before
+    return logger.level  # unset, or set by the user since the gate opened
+
+
+def _shown_level(logger: logging.Logger) -> int:
+    """``logger``'s effective level as it would be without gates."""
+    node: logging.Logger | None = logger
+    while node is not None:
+        level = _level_of(node)
+        if level:
+            return level
+        node = node.parent
+    return logging.NOTSET
+
+
+def shows(logger: logging.Logger, level: int) -> bool:
+    """Whether ``logger`` would make a record at ``level`` without gates."""
+    if not logger.isEnabledFor(level):
+        return False
+    return not _gated or level >= _shown_level(logger)
+
+
+def tap(logger: logging.Logger, see: Callable[[logging.LogRecord], None], level: int) -> Tap:
+    """Have ``see`` called with every record ``logger`` and its descendants make, at
+    ``level`` and above too (see the module), until :func:`untap`."""
+    installed = Tap(logger, see)
+    if logger.getEffectiveLevel() <= level or logger.manager.disable >= level:
+        logger.addHandler(installed)
+        return installed
+    installed.gated = True
+    installed.level_before = logger.level
+    installed.lowered_to = level
+    installed.propagate_before = logger.propagate
+    installed.handlers_before = list(logger.handlers)
+    _gated[logger] = installed
+    logger.handlers = [installed]
+    logger.propagate = False
+    logger.setLevel(level)
+    return installed
+
+
+def untap(installed: Tap) -> None:
+    """Remove a tap; a gated logger gets its level, handlers and propagation back."""
+    logger = installed.logger
+    if not installed.gated:
+        logger.removeHandler(installed)
+        return
+    _gated.pop(logger, None)
+    added = [h for h in logger.handlers if h is not installed]  # by the user meanwhile
+    logger.handlers = [*installed.handlers_before, *added]
+    logger.propagate = installed.propagate_before
+    if logger.level == installed.lowered_to:
+        logger.setLevel(installed.level_before)
