@@ -11,7 +11,7 @@ import pytest
 from asyncflow import Flow, context, history as history_api, task
 from asyncflow.config import set_temporary_config
 from asyncflow.exceptions import ConfigError
-from asyncflow.history import LogRecord
+from tests.history.logs import levels_and_messages, logs_by_task_run
 
 pytestmark = pytest.mark.anyio
 
@@ -43,17 +43,6 @@ def shown() -> Iterator[_Shown]:
         root.setLevel(level)
 
 
-async def _all_logs(url: str) -> dict[str, list[LogRecord]]:
-    run = (await history_api.list_runs(url=url, limit=1))[0]
-    detail = await history_api.get_run(run.id, url=url)
-    return {tr.full_name: await history_api.get_logs(run.id, tr.task, tr.map_index, url=url)
-            for tr in detail.task_runs}
-
-
-def _messages(lines: list[LogRecord]) -> list[tuple[str, str]]:
-    return [(line.level, line.message) for line in lines]
-
-
 async def test_loggers_below_the_task_logger_are_captured_in_tasks_and_threads(
     history_url: str, shown: _Shown
 ) -> None:
@@ -71,10 +60,10 @@ async def test_loggers_below_the_task_logger_are_captured_in_tasks_and_threads(
         parse()
     assert (await flow.run(history=history_url)).is_successful()
 
-    logs = await _all_logs(history_url)
-    assert _messages(logs["fetch"]) == [("INFO", "info from a plain logger"),
+    logs = await logs_by_task_run(history_url)
+    assert levels_and_messages(logs["fetch"]) == [("INFO", "info from a plain logger"),
                                         ("WARNING", "warning from its child")]
-    assert _messages(logs["parse"]) == [("INFO", "from the worker thread")]
+    assert levels_and_messages(logs["parse"]) == [("INFO", "from the worker thread")]
     # What is shown is still decided by the configuration: warnings only, once.
     assert shown.messages == ["warning from its child"]
 
@@ -93,11 +82,11 @@ async def test_a_user_logger_is_captured_once_named_in_extra_loggers(
     with Flow("extra") as flow:
         work()
     await flow.run(history=sqlite_url)
-    assert _messages((await _all_logs(sqlite_url))["work"]) == []
+    assert levels_and_messages((await logs_by_task_run(sqlite_url))["work"]) == []
 
     with set_temporary_config({"logging.extra_loggers": ["tests.myapp"]}):
         await flow.run(history=sqlite_url)
-    assert _messages((await _all_logs(sqlite_url))["work"]) == [
+    assert levels_and_messages((await logs_by_task_run(sqlite_url))["work"]) == [
         ("INFO", "working"), ("WARNING", "slow query"),
     ]
     assert shown.messages == ["slow query", "not asked for"] * 2
@@ -115,11 +104,11 @@ async def test_extra_loggers_from_the_environment(
         work()
     monkeypatch.setenv("ASYNCFLOW__LOGGING__EXTRA_LOGGERS", '["tests.first", "tests.second"]')
     await flow.run(history=sqlite_url)
-    assert [line.message for line in (await _all_logs(sqlite_url))["work"]] == ["one", "two"]
+    assert [line.message for line in (await logs_by_task_run(sqlite_url))["work"]] == ["one", "two"]
 
     monkeypatch.setenv("ASYNCFLOW__LOGGING__EXTRA_LOGGERS", "tests.second, tests.third")
     await flow.run(history=sqlite_url)
-    assert [line.message for line in (await _all_logs(sqlite_url))["work"]] == ["two"]
+    assert [line.message for line in (await logs_by_task_run(sqlite_url))["work"]] == ["two"]
 
 
 async def test_a_line_reaching_several_captured_loggers_is_recorded_once(
@@ -137,7 +126,7 @@ async def test_a_line_reaching_several_captured_loggers_is_recorded_once(
     with set_temporary_config({"logging.extra_loggers": loggers}):
         await flow.run(history=sqlite_url)
     expected = ["from deep down", "plain task logger", "run logger"]
-    assert [line.message for line in (await _all_logs(sqlite_url))["work"]] == expected
+    assert [line.message for line in (await logs_by_task_run(sqlite_url))["work"]] == expected
     assert shown.messages == expected
 
 
@@ -186,7 +175,7 @@ async def test_debug_lines_are_captured_when_the_user_enables_them(
             await flow.run(history=sqlite_url)
     finally:
         mine.setLevel(logging.NOTSET)
-    assert _messages((await _all_logs(sqlite_url))["work"]) == [("DEBUG", "a detail")]
+    assert levels_and_messages((await logs_by_task_run(sqlite_url))["work"]) == [("DEBUG", "a detail")]
     assert shown.messages == ["a detail"]
 
 
