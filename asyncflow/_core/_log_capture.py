@@ -1,6 +1,6 @@
 """Capturing what a task run logs.
 
-A consumer (the run history, the CLI's plain log) calls
+A consumer (the run history, the CLI's plain log, a Dask worker running a task body) calls
 :func:`start_capture` for a flow run with a *sink*; from then on, until
 :func:`stop_capture`, the sink is handed each line a task run of that flow run logs,
 together with the task run's context, its level, time and text:
@@ -83,6 +83,23 @@ def stop_capture(fctx: FlowRunContext, sink: Sink) -> None:
 def capturing() -> bool:
     """Whether some flow run's logs are being captured (the cheap check before the rest)."""
     return bool(_sinks)
+
+
+def captures(fctx: FlowRunContext | None) -> bool:
+    """Whether the logs of the flow run ``fctx`` are being captured."""
+    return fctx in _sinks
+
+
+def deliver(fctx: FlowRunContext | None, tctx: TaskRunContext | None,
+            lines: Iterable[tuple[int, float, str]]) -> None:
+    """Hand lines logged elsewhere for the task run ``tctx`` (on a Dask worker, say) to
+    the sinks of its flow run: each is ``(level, time, text)``."""
+    sinks = _sinks.get(fctx)
+    if not sinks or tctx is None:
+        return
+    for level, at, text in lines:
+        for sink in sinks:
+            sink(tctx, level, at, text)
 
 
 # ---- which loggers ----------------------------------------------------------------------
