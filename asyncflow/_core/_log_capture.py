@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConfigError
-from ._logger_tap import Tap, shows, tap, untap
+from ._logger_tap import Tap, shows as shows, tap, untap
 from ._run_vars import flow_run_var, task_run_var
 
 if TYPE_CHECKING:
@@ -180,17 +180,18 @@ def _seer(name: str) -> Callable[[logging.LogRecord], None]:
 def log_and_capture(
     logger: logging.Logger, level: int, msg: object, args: tuple[Any, ...],
     kwargs: Mapping[str, Any], tctx: TaskRunContext | None, fctx: FlowRunContext | None,
+    shown: bool,
 ) -> None:
     """Log like ``logger.log`` would, and hand the line to the sink of the flow run
     ``fctx`` for its task run ``tctx``.
 
     Called by the run logger while :func:`capturing`; ``kwargs`` are ``logger.log``'s
-    (``exc_info``, ``extra``, ``stack_info``, ``stacklevel``). A record is only made
-    when the logger is enabled for the level: a line that is only captured costs its
-    formatting and a call.
+    (``exc_info``, ``extra``, ``stack_info``, ``stacklevel``); ``shown`` is
+    :func:`shows` for the logger and level. A record is only made when the logger would
+    show the level: a line that is only captured costs its formatting and a call.
     """
     sinks = _sinks.get(fctx) if tctx is not None and fctx is not None else None
-    if not shows(logger, level):
+    if not shown:
         if sinks is not None and tctx is not None and level >= CAPTURE_LEVEL:
             text = _format(msg, args)
             exc_info = _exc_info(kwargs.get("exc_info"))

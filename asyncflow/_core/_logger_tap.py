@@ -71,19 +71,17 @@ def _origin(record: logging.LogRecord, default: logging.Logger) -> logging.Logge
     return found if isinstance(found, logging.Logger) else default
 
 
-def _level_of(logger: logging.Logger) -> int:
-    """The level set on ``logger``, as it was before a gate lowered it."""
-    tap = _gated.get(logger)
-    if tap is not None and logger.level == tap.lowered_to:
-        return tap.level_before
-    return logger.level  # unset, or set by the user since the gate opened
-
-
 def _shown_level(logger: logging.Logger) -> int:
-    """``logger``'s effective level as it would be without gates."""
+    """``logger``'s effective level as it would be without gates (a gated logger counts
+    with the level it had before, unless the user has set another since)."""
+    gated = _gated
     node: logging.Logger | None = logger
     while node is not None:
-        level = _level_of(node)
+        level = node.level
+        if gated:
+            found = gated.get(node)
+            if found is not None and level == found.lowered_to:
+                level = found.level_before
         if level:
             return level
         node = node.parent
