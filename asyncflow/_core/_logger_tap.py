@@ -6,8 +6,9 @@ nothing a handler could see. Log capture wants those INFO lines all the same, wi
 changing what the user's handlers show. :func:`tap` installs a :class:`Tap` on a logger:
 
 - when the logger already makes records at the wanted level, the tap is one more handler;
-- else the tap *gates* the logger: it lowers the logger's level to the wanted one (so the
-  logger and the descendants that inherit its level make the records), takes the logger's
+- else the tap *gates* the logger: it lowers the logger's level to just below the wanted
+  one (so the logger and the descendants that inherit its level make the records; a level
+  set by the user meanwhile is then told from the gate's, and wins), takes the logger's
   handlers and its propagation to its parent, and passes on only the records the logger
   would have made without it, to the same handlers in the same order, as logging would
   (handler levels, ``propagate`` flags, the last-resort handler when there is none).
@@ -104,13 +105,14 @@ def tap(logger: logging.Logger, see: Callable[[logging.LogRecord], None], level:
         return installed
     installed.gated = True
     installed.level_before = logger.level
-    installed.lowered_to = level
+    # One below: a level the user sets meanwhile (``level`` itself too) is told apart.
+    installed.lowered_to = level - 1
     installed.propagate_before = logger.propagate
     installed.handlers_before = list(logger.handlers)
     _gated[logger] = installed
     logger.handlers = [installed]
     logger.propagate = False
-    logger.setLevel(level)
+    logger.setLevel(installed.lowered_to)
     return installed
 
 

@@ -204,6 +204,31 @@ async def test_the_loggers_are_left_as_they_were(sqlite_url: str, shown: _Shown)
     assert shown.messages == ["for the handler and the root's"]
 
 
+async def test_a_level_the_user_sets_during_a_run_holds_and_stays(
+    sqlite_url: str, shown: _Shown
+) -> None:
+    mine = logging.getLogger("tests.myapp")
+
+    @task
+    async def work() -> None:
+        mine.info("before")
+        mine.setLevel(logging.INFO)
+        mine.info("after")
+
+    with Flow("set level") as flow:
+        work()
+    try:
+        with set_temporary_config({"logging.extra_loggers": ["tests.myapp"]}):
+            await flow.run(history=sqlite_url)
+        level_after = mine.level
+    finally:
+        mine.setLevel(logging.NOTSET)
+    assert [line.message for line in (await logs_by_task_run(sqlite_url))["work"]] == [
+        "before", "after"]
+    assert shown.messages == ["after"]
+    assert level_after == logging.INFO
+
+
 async def test_extra_loggers_that_are_not_names_are_refused(sqlite_url: str) -> None:
     @task
     def work() -> None:
