@@ -11,7 +11,8 @@ changing what the user's handlers show. :func:`tap` installs a :class:`Tap` on a
   set by the user meanwhile is then told from the gate's, and wins), takes the logger's
   handlers and its propagation to its parent, and passes on only the records the logger
   would have made without it, to the same handlers in the same order, as logging would
-  (handler levels, ``propagate`` flags, the last-resort handler when there is none).
+  (handler levels, ``propagate`` flags, the last-resort handler when there is none); the
+  descendants that have handlers of their own get the same filter in front of those.
 
 :func:`untap` puts the logger's level, handlers and propagation back. Records below the
 shown level cost their making and a call, and only while the tap is on.
@@ -38,24 +39,32 @@ class Tap(logging.Handler):
         self.lowered_to = logging.NOTSET
         self.propagate_before = True
         self.handlers_before: list[logging.Handler] = []
+        self.filtered: list[_HandlerGate] = []
 
     def handle(self, record: logging.LogRecord) -> bool:
-        self.see(record)
-        if self.gated and record.levelno >= _shown_level(_origin(record, self.logger)):
-            self._pass_on(record)
+        try:
+            self.see(record)
+        except Exception:  # a handler never raises into the code that logs
+            self.handleError(record)
+        if self.gated:
+            origin = _origin(record, self.logger)
+            if record.levelno >= _shown_level(origin):
+                self._pass_on(record, origin)
         return True
 
     def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - handle() is used
         self.see(record)
 
-    def _pass_on(self, record: logging.LogRecord) -> None:
+    def _pass_on(self, record: logging.LogRecord, origin: logging.Logger) -> None:
         """Call the handlers the record would have reached without the gate."""
         found = 0
         for handler in self.handlers_before:
             found += 1
             if record.levelno >= handler.level:
                 handler.handle(record)
-        parent = self.logger.parent if self.propagate_before else None
+        # Unless the user has set propagation back on meanwhile: logging does it then.
+        logger = self.logger
+        parent = logger.parent if self.propagate_before and not logger.propagate else None
         while parent is not None:
             for handler in parent.handlers:
                 found += 1
@@ -63,8 +72,45 @@ class Tap(logging.Handler):
                     handler.handle(record)
             parent = parent.parent if parent.propagate else None
         last = logging.lastResort
-        if not found and last is not None and record.levelno >= last.level:
+        if not found and last is not None and record.levelno >= last.level \
+                and not _handled_below(origin, logger):
             last.handle(record)
+
+
+def _handled_below(origin: logging.Logger, gated: logging.Logger) -> bool:
+    """Whether a logger from ``origin`` up to ``gated`` (excluded) had a handler for the
+    record: then logging would not have used its last resort."""
+    node: logging.Logger | None = origin
+    while node is not None and node is not gated:
+        if node.handlers:
+            return True
+        node = node.parent if node.propagate else None
+    return False
+
+
+class _HandlerGate(logging.Handler):
+    """Stands in for the handlers of a descendant of a gated logger: passes them only the
+    records the descendant would have made without the gate."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+        self.handlers_before = list(logger.handlers)
+        logger.handlers = [self]
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= _shown_level(_origin(record, self.logger)):
+            for handler in self.handlers_before:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - handle() is used
+        self.handle(record)
+
+    def remove(self) -> None:
+        added = [h for h in self.logger.handlers if h is not self]
+        self.logger.handlers = [*self.handlers_before, *added]
 
 
 def _origin(record: logging.LogRecord, default: logging.Logger) -> logging.Logger:
@@ -109,10 +155,17 @@ def tap(logger: logging.Logger, see: Callable[[logging.LogRecord], None], level:
     installed.lowered_to = level - 1
     installed.propagate_before = logger.propagate
     installed.handlers_before = list(logger.handlers)
+    prefix = logger.name + "."
+    below = [(d, d.getEffectiveLevel()) for name, d in list(logger.manager.loggerDict.items())
+             if name.startswith(prefix) and isinstance(d, logging.Logger) and d.handlers]
     _gated[logger] = installed
     logger.handlers = [installed]
     logger.propagate = False
     logger.setLevel(installed.lowered_to)
+    # Descendants with handlers of their own that now make records they did not make:
+    # their handlers too get only what they got before.
+    installed.filtered = [_HandlerGate(d) for d, was in below
+                          if was > level and d.getEffectiveLevel() <= level]
     return installed
 
 
@@ -123,6 +176,8 @@ def untap(installed: Tap) -> None:
         logger.removeHandler(installed)
         return
     _gated.pop(logger, None)
+    for gate in installed.filtered:
+        gate.remove()
     added = [h for h in logger.handlers if h is not installed]  # by the user meanwhile
     logger.handlers = [*installed.handlers_before, *added]
     logger.propagate = installed.propagate_before

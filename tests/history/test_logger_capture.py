@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -227,6 +231,45 @@ async def test_a_level_the_user_sets_during_a_run_holds_and_stays(
         "before", "after"]
     assert shown.messages == ["after"]
     assert level_after == logging.INFO
+
+
+SCRIPT = """\
+    import asyncio
+    import logging
+    import sys
+
+    from asyncflow import Flow, task
+    from asyncflow.config import set_temporary_config
+
+    db = logging.getLogger("myapp.db")
+    own = logging.StreamHandler(sys.stdout)
+    own.setFormatter(logging.Formatter("db handler: %(message)s"))
+    db.addHandler(own)
+
+    @task
+    def work():
+        logging.getLogger("myapp").info("info, not shown")
+        logging.getLogger("myapp").warning("warning, shown by the last resort")
+        db.info("db info, not shown")
+        db.warning("db warning, shown by its own handler")
+
+    with Flow("default") as flow:
+        work()
+
+    with set_temporary_config({"logging.extra_loggers": ["myapp"]}):
+        asyncio.run(flow.run(history=sys.argv[1]))
+"""
+
+
+def test_without_any_logging_configuration_the_output_is_unchanged(tmp_path: Path) -> None:
+    # No handler anywhere (pytest adds its own to the root logger, hence a process).
+    script = tmp_path / "default_logging.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    done = subprocess.run([sys.executable, str(script), f"sqlite:///{tmp_path / 'h.db'}"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["db handler: db warning, shown by its own handler"]
+    assert done.stderr.splitlines() == ["warning, shown by the last resort"]
 
 
 async def test_extra_loggers_that_are_not_names_are_refused(sqlite_url: str) -> None:
