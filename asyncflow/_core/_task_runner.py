@@ -34,7 +34,7 @@ from ._exceptions import AsyncflowError, LocationError
 from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutError
 from ._handlers import call_state_handlers
 from ._limits import Limiter, limiters_for
-from ._log_capture import capture_prints, release_prints
+from ._print_capture import capture_prints, release_prints
 from ._signals import ENDRUN, PAUSE, RETRY, SKIP, Signal
 from ._states import (
     Cached,
