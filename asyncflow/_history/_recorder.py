@@ -30,41 +30,31 @@ import asyncio
 import json
 import logging
 import time
-import traceback
 import weakref
 from collections.abc import Callable
-from itertools import compress, count, repeat
-from operator import attrgetter, is_, is_not
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
-from .._core._context import TaskRunContext, current_flow_run, flow_run_var, task_run_var
+from .._core._context import current_flow_run, flow_run_var, task_run_var
 from .._core._exceptions import FlowRunError, MissingExtraError
 from .._core._plan import plan_for
-from .._core._run_cancel import RunCancel, current_run_cancel
-from .._core._states import Failed, State
-from .._results._json import JSONResult
+from .._core._states import State
 from ..visualization import render
 from ._cancel import CANCEL_CHECK_INTERVAL, cancel_asked_runs
 from ._heartbeat import HEARTBEAT_INTERVAL as HEARTBEAT_INTERVAL, this_process
 from ._logs import LogBook
-from ._packing import pack
 from ._records import is_final
 from ._store import DEFAULT_URL, HistoryStore, display_url, store_for
+from ._transition_rows import WIDTH, Batch, RecordedRun, Rows, rows_for
 
 if TYPE_CHECKING:
     from .._core._context import FlowRunContext
     from .._core._flow import Flow
-    from .._core._task import Task
 
 logger = logging.getLogger("asyncflow.history")
 
-#: Results whose JSON text is longer are recorded by location only.
-MAX_JSON_CHARS = 100_000
-#: Longer error texts (tracebacks) keep their last part.
-MAX_ERROR_CHARS = 8_000
 MAX_PARAMETERS_CHARS = 100_000
 #: How often the writer looks whether ``batch_size`` transitions are waiting.
 _SIZE_CHECK_INTERVAL = 0.01
@@ -72,64 +62,6 @@ _SIZE_CHECK_INTERVAL = 0.01
 _now = time.time
 _get_task_run = task_run_var.get
 _get_flow_run = flow_run_var.get
-
-#: The buffer holds each transition as ``WIDTH`` consecutive items: time, object, task
-#: run context, flow run context, old state, new state. One flat list, rather than a
-#: tuple per transition, leaves the garbage collector nothing to track per transition,
-#: and its columns are slices (``buffer[k::WIDTH]``).
-WIDTH = 6
-Rows = list[tuple[Any, ...]]
-#: One packed batch of a flow run's transitions: ``(flow run, first_seq, count, data)``.
-Batch = tuple[int, int, int, str]
-
-_get_map_index = attrgetter("map_index")
-_get_result_obj = attrgetter("_result_obj")
-_get_message = attrgetter("message")
-_get_run_count = attrgetter("run_count")
-
-
-class _Run:
-    """What the recorder keeps about one flow run while it is recorded."""
-
-    __slots__ = ("cancel", "flow", "flow_at", "flow_state", "graph_svg_pending",
-                 "has_mapped", "ids_made", "pk", "positions", "seq", "task_count")
-
-    def __init__(self, flow: Flow, positions: dict[Task[Any], int], has_mapped: bool) -> None:
-        self.flow = flow
-        self.positions = positions
-        self.has_mapped = has_mapped
-        #: The process's count of task run ids when the run started (see ``_pack_run``).
-        self.ids_made = TaskRunContext.ids_made
-        self.task_count = len(positions)
-        self.pk: int | None = None
-        #: How many transitions of the run have been numbered (see ``_packing``).
-        self.seq = 0
-        self.flow_state: State | None = None
-        self.flow_at = 0.0
-        self.graph_svg_pending = False
-        #: How to cancel the run when the history asks (None: flow.run did not offer it).
-        self.cancel: RunCancel | None = current_run_cancel()
-
-
-def _result_columns(result: Any) -> tuple[str | None, str | None]:
-    """``(location, json_text)`` of a Result; a JSONResult's location is its JSON text."""
-    location = result.location
-    if not isinstance(location, str):
-        return None, None
-    if isinstance(result, JSONResult):
-        return None, (location if len(location) <= MAX_JSON_CHARS else None)
-    return location, None
-
-
-def _error_text(state: State) -> str | None:
-    exc = state.result
-    if not isinstance(exc, BaseException):
-        return None
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    if len(text) > MAX_ERROR_CHARS:
-        text = "...\n" + text[-MAX_ERROR_CHARS:]
-    return text.rstrip()
-
 
 _graphs: weakref.WeakKeyDictionary[Flow, tuple[Any, str]] = weakref.WeakKeyDictionary()
 
@@ -193,7 +125,7 @@ class Recorder:
         #: What the task runs log, written with the transitions (see :mod:`._logs`).
         self._logs = LogBook()
         self._observe: Callable[[Any, State, State], None] | None = None
-        self._runs: dict[FlowRunContext, _Run] = {}
+        self._runs: dict[FlowRunContext, RecordedRun] = {}
         self._open = 0
         self._connected = False
         self._connect_error: BaseException | None = None
@@ -264,7 +196,7 @@ class Recorder:
     async def _record_start(self, fctx: FlowRunContext) -> None:
         flow: Flow = fctx.flow
         plan = plan_for(flow)
-        run = _Run(flow, plan.index, any(plan.mapped))
+        run = RecordedRun(flow, plan.index, any(plan.mapped))
         self._runs[fctx] = run
         if not self._connected:
             logger.error("history: runs are not recorded in %s (flow run %s is not): %s",
@@ -456,7 +388,7 @@ class Recorder:
         for start in range(0, len(pending), size):
             batch = pending[start:start + size]
             try:
-                rows, flow_runs = self._rows(batch)
+                rows, flow_runs = rows_for(self._runs, batch)
             except Exception:
                 logger.exception("history: could not pack %d transitions",
                                  len(batch) // WIDTH)
@@ -492,87 +424,6 @@ class Recorder:
         shown = ", ".join(ids[:5])
         return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
-    def _rows(self, batch: list[Any]) -> tuple[list[Batch], Rows]:
-        """A slice of the buffer as rows for ``HistoryStore.write_batch``: one packed row
-        per flow run (see :mod:`._packing`), and the flow runs' state updates."""
-        fctxs = batch[3::WIDTH]
-        if fctxs.count(fctxs[0]) == len(fctxs):  # the usual case: one run recording
-            groups: list[tuple[Any, list[Any]]] = [(fctxs[0], batch)]
-        else:
-            by_run: dict[Any, list[Any]] = {}
-            for i, fctx in enumerate(fctxs):
-                by_run.setdefault(fctx, []).extend(batch[i * WIDTH:(i + 1) * WIDTH])
-            groups = list(by_run.items())
-        rows: list[Batch] = []
-        flow_updates: Rows = []
-        for fctx, entries in groups:
-            run = self._runs.get(fctx)
-            if run is not None and run.pk is not None:
-                rows.append(self._pack_run(run, entries, flow_updates))
-        return rows, flow_updates
-
-    @staticmethod
-    def _pack_run(run: _Run, entries: list[Any], flow_updates: Rows) -> Batch:
-        """One run's transitions packed into one row, column by column: the per-transition
-        work is done by ``map`` and friends, and Python loops only visit the rare
-        transitions that carry a result, an error, a task run id or the flow's state."""
-        assert run.pk is not None
-        ats, objs, tctxs = entries[0::WIDTH], entries[1::WIDTH], entries[2::WIDTH]
-        olds, news = entries[4::WIDTH], entries[5::WIDTH]
-        n = len(ats)
-        tasks: list[Any] = list(map(run.positions.get, objs))
-        map_indexes: list[int | None]
-        if run.has_mapped:
-            map_indexes = list(map(_get_map_index, news))
-            # A state without a map index: not a mapped child's, or made without it (by
-            # a handler); the task run's context knows which.
-            for i in compress(count(), map(is_, map_indexes, repeat(None))):
-                tctx = tctxs[i]
-                if tctx is not None and tctx.task is objs[i]:
-                    map_indexes[i] = tctx.map_index
-        else:  # a state only has a map index in a mapped child
-            map_indexes = [None] * n
-        new_types = list(map(type, news))
-        special: set[int] = set()
-        results = list(map(_get_result_obj, news))
-        if results.count(None) != n:
-            special.update(compress(count(), map(is_not, results, repeat(None))))
-        failed = {cls for cls in set(new_types) if issubclass(cls, Failed)}
-        if failed:
-            special.update(compress(count(), map(failed.__contains__, new_types)))
-        if TaskRunContext.ids_made != run.ids_made:  # some task run made its id
-            run_ids = list(map(getattr, tctxs, repeat("_run_id"), repeat(None)))
-        else:
-            run_ids = [None] * n
-        if run_ids.count(None) != n:
-            special.update(i for i in compress(count(), map(is_not, run_ids, repeat(None)))
-                           if tctxs[i].task is objs[i])
-        extra = []
-        for i in sorted(special):
-            new = news[i]
-            result = results[i]
-            location, json_text = _result_columns(result) if result is not None else (None, None)
-            tctx = tctxs[i]
-            run_id = run_ids[i] if tctx is not None and tctx.task is objs[i] else None
-            extra.append((i, run_id, location, json_text,
-                          _error_text(new) if type(new) in failed else None))
-        if tasks.count(None):  # the flow's own transitions
-            for i in compress(count(), map(is_, tasks, repeat(None))):
-                tasks[i] = -1
-                if objs[i] is run.flow:
-                    new = news[i]
-                    run.flow_state = new
-                    run.flow_at = ats[i]
-                    flow_updates.append((type(new).__name__, new.message, ats[i], run.pk))
-        first_seq = run.seq + 1
-        run.seq += n
-        data = pack(
-            at=ats, task=tasks, task_bound=run.task_count, map_index=map_indexes, old=list(map(type, olds)),
-            new=new_types, message=list(map(_get_message, news)),
-            run_count=list(map(_get_run_count, news)), extra=extra,
-        )
-        return (run.pk, first_seq, n, data)
-
     # ---- pictures and the end of a run ------------------------------------------------
     async def _render(self, flow: Flow, state: State | None) -> str | None:
         with anyio.move_on_after(self.draw_timeout):
@@ -592,7 +443,7 @@ class Recorder:
                     except Exception as exc:
                         logger.error("history: the DAG picture was not recorded: %s", exc)
 
-    async def _finish(self, run: _Run, fctx: FlowRunContext) -> None:
+    async def _finish(self, run: RecordedRun, fctx: FlowRunContext) -> None:
         assert run.pk is not None
         state = run.flow_state
         asked = run.cancel.reason if run.cancel is not None else None
