@@ -29,7 +29,7 @@ from .._core._parameter import Parameter
 from .._core._states import Failed, Mapped, Pending, State, Success
 from ._errors import RestartError, RunNotFoundError
 from ._graph_diff import Edge, check_same_graph, recorded_edges
-from ._records import FlowRunRecord, TaskRunRecord, _state_class
+from ._records import FlowRunRecord, TaskRunRecord, _state_class, _state_classes
 from ._restart_values import Kept, settle_values
 from ._store import HistoryStore, display_url, store_for
 
@@ -120,16 +120,10 @@ async def find_run(store: HistoryStore, flow: Flow, ref: RunRef) -> FlowRunRecor
 
 async def _last_failed(store: HistoryStore, flow_name: str) -> FlowRunRecord:
     """The flow's latest run that failed or crashed."""
-    offset = 0
-    while True:
-        page = await store.list_runs(flow=flow_name, limit=200, offset=offset)
-        for record in page:
-            cls = _state_class(record.state)
-            if cls is not None and issubclass(cls, Failed):
-                return record
-        if len(page) < 200:
-            break
-        offset += 200
+    failed = [name for name, cls in _state_classes().items() if issubclass(cls, Failed)]
+    page = await store.list_runs(flow=flow_name, state=failed, limit=1)
+    if page:
+        return page[0]
     raise RestartError(
         f"flow {flow_name!r} has no failed or crashed run in the history at "
         f"{display_url(store.url)} to restart; name a run with restart_from=RUN"
