@@ -266,6 +266,7 @@ async def plan_restart(
         mapped.map_states = [s if s is not None else Pending("Child to run again.",
                                                              map_index=k)
                              for k, s in enumerate(slots)]
+        mapped.result = [s.result for s in mapped.map_states]
         task_states[plan.tasks[i]] = mapped
     n_children = sum(len(slots) for _, slots in kept.mapped.values())
     rerun_children = sum(len(ks) for ks in kept.partial.values())
