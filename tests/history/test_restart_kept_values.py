@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from asyncflow import Flow, FlowRunError, task
-from asyncflow._core._unread import UnreadValue
-from asyncflow.results import LocalResult, Result
+from asyncflow.results import LocalResult, Result, UnreadValue
 from asyncflow.states import Mapped
 from tests.history.test_restart import _by_name, _chain
 
