@@ -20,6 +20,11 @@ Read it back::
         print(line.at, line.level, line.message)
     await history.prune(older_than_days=30, keep_last=1000)
 
+Cancel a running run, whichever process runs it (it notices within about a second and
+ends ``Cancelled``)::
+
+    await history.cancel_run(run.id)          # or its flow_run_id
+
 Restart a failed or crashed run from here, keeping its finished work::
 
     await flow.run(restart_from="last")      # or a run's id, or its flow_run_id
@@ -37,10 +42,12 @@ import datetime
 from collections.abc import Sequence
 
 from ._core._config import load_config
+from ._history._cancel import request_cancel, wait_until_ended
 from ._history._errors import (
     GraphChangedError as GraphChangedError,
     HistoryError as HistoryError,
     RestartError as RestartError,
+    RunFinishedError as RunFinishedError,
     RunNotFoundError as RunNotFoundError,
 )
 from ._history._logs import DEFAULT_LIMIT, LogRecord as LogRecord
@@ -68,9 +75,11 @@ __all__ = [
     "LogRecord",
     "Recorder",
     "RestartError",
+    "RunFinishedError",
     "RunNotFoundError",
     "TaskRunRecord",
     "TransitionRecord",
+    "cancel_run",
     "configured_url",
     "connect",
     "get_logs",
@@ -153,6 +162,28 @@ async def get_logs(
         record = await db.get_flow_run(run)
         return await db.get_logs(record.id, task, map_index, level=level, after=after,
                                  limit=limit)
+
+
+async def cancel_run(
+    run: int | str, *, url: str | None = None, wait: float | None = None
+) -> FlowRunRecord:
+    """Ask for flow run ``run`` (its number, or its ``flow_run_id``) to be cancelled,
+    whichever process runs it: ``asyncflow run``, a service, a script or the dashboard.
+
+    The request is recorded on the run's row; the process running the run looks about
+    every second and cancels it as if its caller had (running tasks get
+    ``CancelledError``, unfinished task runs and the flow end ``Cancelled``, handlers
+    run). Returns the run's record: *cancelling* (``record.is_cancelling``) right away,
+    or, with ``wait`` seconds, as it is once it has ended or when they are over.
+
+    Raises :class:`RunNotFoundError` if there is no such run, :class:`RunFinishedError`
+    if it has already ended or crashed.
+    """
+    async with connect(url) as db:
+        record = await request_cancel(db, run)
+        if wait is None:
+            return record
+        return await wait_until_ended(db, record.id, within=wait)
 
 
 async def prune(

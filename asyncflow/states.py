@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._core._state import State as State
 from ._core._states import (
     Cached as Cached,
     Cancelled as Cancelled,
@@ -17,7 +18,6 @@ from ._core._states import (
     Running as Running,
     Scheduled as Scheduled,
     Skipped as Skipped,
-    State as State,
     Success as Success,
     TimedOut as TimedOut,
     TriggerFailed as TriggerFailed,

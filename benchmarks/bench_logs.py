@@ -7,22 +7,30 @@ while the logger itself shows only warnings, Python's default). Timed until
 ``flow.run`` returns, that is until every transition and line is in the database;
 rounds alternate between the two sides. Target: ratio <= 2.
 
-A second row times a task that prints 100,000 lines with ``log_stdout=True``.
+A second row is the same fan-out logging through a plain module logger
+(``logging.getLogger(__name__)``) named in ``logging.extra_loggers``: a line then makes
+a whole ``LogRecord`` before it is captured. A third row times a task that prints
+100,000 lines with ``log_stdout=True``.
 
 Run from the repository root: ``python -m benchmarks bench_logs``.
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from asyncflow import Flow, context, history, task
+from asyncflow.config import set_temporary_config
 
 from ._timing import Row, best_of, row
 
 ROUNDS = 7
+
+module_logger = logging.getLogger(__name__)
 
 
 @task
@@ -36,20 +44,27 @@ async def chatty(i: int) -> int:
     return i
 
 
+@task
+async def chatty_module(i: int) -> int:
+    module_logger.info("processed item %d", i)
+    return i
+
+
 @task(log_stdout=True)
 def printer(n: int) -> None:
     for i in range(n):
         print("line", i)
 
 
-async def fan_out(directory: Path, n: int = 10_000) -> Row:
+async def fan_out(directory: Path, chatty_task: Any = chatty, through: str = "",
+                  target: str = "<= 2x", n: int = 10_000) -> Row:
     with Flow("quiet") as plain:
         for i in range(n):
             quiet(i)
     with Flow("chatty") as logging_flow:
         for i in range(n):
-            chatty(i)
-    url = f"sqlite:///{directory / 'logs.db'}"
+            chatty_task(i)
+    url = f"sqlite:///{directory / f'logs{chatty_task.name}.db'}"
 
     cpu = {"on": float("inf"), "off": float("inf")}
 
@@ -71,8 +86,9 @@ async def fan_out(directory: Path, n: int = 10_000) -> Row:
     async with history.connect(url) as db:
         rows = await db.fetch("SELECT COUNT(*) FROM task_logs WHERE flow_run = ?", (run.id,))
     assert int(rows[0][0]) == n, rows
-    return row(f"fan-out of {n:,} tasks logging one INFO line each, history on (SQLite)",
-               t_on, t_off, "<= 2x",
+    return row(f"fan-out of {n:,} tasks logging one INFO line each{through}, history on "
+               "(SQLite)",
+               t_on, t_off, target,
                f"{(t_on - t_off) / n * 1e6:.1f} us per line captured and recorded; CPU time "
                f"{cpu['on'] / cpu['off']:.2f}x")
 
@@ -98,4 +114,8 @@ async def long_log(directory: Path, n: int = 100_000) -> Row:
 async def run_benchmarks() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        return [await fan_out(directory), await long_log(directory)]
+        rows = [await fan_out(directory)]
+        with set_temporary_config({"logging.extra_loggers": [__name__]}):
+            rows.append(await fan_out(directory, chatty_module,
+                                      " through a module logger in extra_loggers", "report"))
+        return [*rows, await long_log(directory)]

@@ -28,7 +28,7 @@ from typing_extensions import Self
 
 from .._core._exceptions import ConfigError, FlowRunError, ParameterError
 from .._core._flow import Flow
-from .._core._flow_runner import resolve_parameters
+from .._core._parameter import resolve_parameters
 from ._errors import RunLimitError, RunManagerClosedError, UnknownFlowError, UnknownRunError
 from ._runs import FlowRun
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._states import ResultInterface
+    from ._state import ResultInterface
 
 
 class Attached:

@@ -62,7 +62,11 @@ DEFAULTS: dict[str, Any] = {
     },
     "history": {"url": ""},
     "ui": {"token": ""},
-    "logging": {"level": "INFO"},
+    "logging": {
+        "level": "INFO",
+        # Loggers whose lines inside a task run are captured like context.logger's.
+        "extra_loggers": [],
+    },
 }
 
 

@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _log_capture
+from ._run_vars import flow_run_var as flow_run_var, task_run_var as task_run_var
 from ._sentinel import sentinel
 
 if TYPE_CHECKING:
@@ -136,8 +137,6 @@ class TaskRunContext:
         return _MISSING
 
 
-flow_run_var: ContextVar[FlowRunContext | None] = ContextVar("asyncflow_flow_run", default=None)
-task_run_var: ContextVar[TaskRunContext | None] = ContextVar("asyncflow_task_run", default=None)
 _overlay_var: ContextVar[Mapping[str, Any] | None] = ContextVar("asyncflow_overlay", default=None)
 
 
@@ -259,10 +258,11 @@ class _RunLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
     def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
         # While a run's logs are captured (see _log_capture), records go there too.
         if _log_capture.capturing():
-            if self.logger.isEnabledFor(level):  # else the line is only captured
+            shown = _log_capture.shows(self.logger, level)
+            if shown:  # else the line is only captured
                 msg, kwargs = self.process(msg, kwargs)
             _log_capture.log_and_capture(self.logger, level, msg, args, kwargs,
-                                         task_run_var.get(), flow_run_var.get())
+                                         task_run_var.get(), flow_run_var.get(), shown)
         elif self.logger.isEnabledFor(level):
             msg, kwargs = self.process(msg, kwargs)
             kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # name the caller

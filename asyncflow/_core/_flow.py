@@ -26,6 +26,7 @@ from ._exceptions import CycleError, FlowDefinitionError, FlowRunError
 from ._options import convert_result_handler, handler_list
 from ._parameter import Parameter
 from ._run_call import RunCall, refuse_inside_running_loop
+from ._run_cancel import run_cancellable
 from ._task import Task
 
 if TYPE_CHECKING:
@@ -543,7 +544,7 @@ class Flow:
                                "run_on_schedule=True")
         if run_on_schedule:
             return await scheduled_runs(runner)
-        return await runner.run()
+        return await run_cancellable(runner)
 
     def run_sync(self, parameters: Mapping[str, Any] | None = None, **options: Any) -> State:
         """Run the flow from synchronous code (a script, a notebook cell, a thread).

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ._attached import attached
 from ._context import flow_run_var
 from ._edges import building_flow_var
-from ._exceptions import FlowDefinitionError
+from ._exceptions import FlowDefinitionError, ParameterError
 from ._task import Task
+
+if TYPE_CHECKING:
+    from ._flow import Flow
 
 _UNSET: Any = object()
 
@@ -60,3 +64,26 @@ class Parameter(Task[Any]):
 
     def __repr__(self) -> str:
         return f"<Parameter: {self.name}>"
+
+
+def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The run's parameter values; unknown or missing required ones raise ParameterError."""
+    declared: dict[str, Parameter] = flow._parameters
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ParameterError(
+            f"flow {flow.name!r} got unknown parameters {unknown}; "
+            f"its parameters are {sorted(declared) or 'none'}"
+        )
+    missing = sorted(n for n, p in declared.items() if p.required and n not in given)
+    if missing:
+        raise ParameterError(
+            f"flow {flow.name!r} is missing required parameters {missing}; pass them as "
+            f"flow.run(parameters={{{', '.join(repr(m) + ': ...' for m in missing)}}})"
+        )
+    for name, value in given.items():
+        declared[name].check_value(value)
+    values = {n: p.default for n, p in declared.items() if not p.required}
+    values.update(given)
+    return values

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._exceptions import FlowRunError
+from ._run_cancel import run_cancellable
 from ._schedules import Schedule
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ async def run_scheduled(runner: FlowRunner) -> State:
         after = event
         run = FlowRunner(flow, **runner.options)
         run.user_context.setdefault("scheduled_start_time", event)
-        last = await run.run()
+        last = await run_cancellable(run)
         logger.info("scheduled run of %s at %s ended %s", flow.name, event.isoformat(), last)
     if last is None:
         raise FlowRunError(f"the schedule of flow {flow.name!r} has no events left")

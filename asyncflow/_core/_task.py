@@ -18,9 +18,9 @@ import datetime
 import inspect
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, overload
 
-from typing_extensions import ParamSpec, TypeVar as DefaultTypeVar
+from typing_extensions import ParamSpec, TypeVar as DefaultTypeVar, Unpack
 
 from ._edges import building_flow_var
 from ._exceptions import FlowDefinitionError, TaskArgumentError
@@ -449,6 +449,32 @@ def _is_async_callable(fn: Any) -> bool:
     )
 
 
+class TaskOptions(TypedDict, total=False):
+    """The options of :class:`Task` as keywords of ``@task(...)``, so that type checkers
+    check their names and types (``@task(max_retry=2)`` is an error)."""
+
+    name: str | None
+    slug: str | None
+    tags: Iterable[str] | None
+    max_retries: int
+    retry_delay: float | datetime.timedelta | None
+    retry_on: type[BaseException] | Sequence[type[BaseException]] | None
+    timeout: float | datetime.timedelta | None
+    trigger: Callable[..., Any] | None
+    skip_on_upstream_skip: bool
+    cache_for: float | datetime.timedelta | None
+    cache_validator: Callable[..., bool] | None
+    cache_key: str | None
+    checkpoint: bool | None
+    result: Result | None
+    target: str | Callable[..., str] | None
+    state_handlers: Iterable[Callable[..., Any]] | None
+    on_failure: Callable[..., Any] | None
+    result_handler: Any
+    task_run_name: str | Callable[..., str] | None
+    log_stdout: bool
+
+
 class TaskDecorator(Protocol):
     """What ``@task(...)`` with options returns: a decorator making a :class:`FunctionTask`."""
 
@@ -468,13 +494,14 @@ def task(fn: Callable[P, T], /) -> FunctionTask[P, T]: ...
 
 
 @overload
-def task(fn: None = None, /, **options: Any) -> TaskDecorator: ...
+def task(fn: None = None, /, **options: Unpack[TaskOptions]) -> TaskDecorator: ...
 
 
 def task(fn: Callable[P, Any] | None = None, /, **options: Any) -> Any:
     """Make a task from a function, bare (``@task``) or with options (``@task(name=...)``).
 
-    The options are those of :class:`Task`.
+    The options are those of :class:`Task`; type checkers check their names and types
+    (``@task(max_retry=2)`` is an error for mypy and pyright).
     """
     if fn is None:
 

@@ -34,7 +34,7 @@ from ._exceptions import AsyncflowError, LocationError
 from ._executor import LocalExecutor, Persisted, PersistRequest, TaskTimeoutError
 from ._handlers import call_state_handlers
 from ._limits import Limiter, limiters_for
-from ._log_capture import capture_prints, release_prints
+from ._print_capture import capture_prints, release_prints
 from ._signals import ENDRUN, PAUSE, RETRY, SKIP, Signal
 from ._states import (
     Cached,
@@ -274,10 +274,10 @@ class TaskRunner:
                 return None
         if task.skip_on_upstream_skip:
             if len(edges) == len(upstream_states):
-                skipped = any(_is_skipped(s, e.mapped) for e, s in zip(edges, upstream_states,
+                skipped = any(skips_downstream(s, e.mapped) for e, s in zip(edges, upstream_states,
                                                                       strict=True))
             else:
-                skipped = any(_is_skipped(s, False) for s in upstream_states)
+                skipped = any(skips_downstream(s, False) for s in upstream_states)
             if skipped:
                 return Skipped("Upstream task was skipped; if this was not the intent, "
                                "set skip_on_upstream_skip=False.", map_index=map_index)
@@ -527,7 +527,7 @@ def _should_retry(task: Task[Any], state: State) -> bool:
     return isinstance(exc, retry_on)
 
 
-def _is_skipped(state: State, by_mapped_edge: bool) -> bool:
+def skips_downstream(state: State, by_mapped_edge: bool) -> bool:
     """Whether an upstream state skips its downstream: a mapped upstream reached by an
     edge that is not mapped skips it when any child skipped."""
     if isinstance(state, Mapped) and not by_mapped_edge:

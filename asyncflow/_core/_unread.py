@@ -18,7 +18,7 @@ import anyio
 from ._exceptions import FlowRunError
 
 if TYPE_CHECKING:
-    from ._states import State
+    from ._state import State
 
 #: Kept values of one mapped task read at the same time.
 READ_CONCURRENCY = 64

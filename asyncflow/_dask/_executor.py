@@ -31,6 +31,7 @@ from distributed.client import FutureCancelledError
 from .._core._context import FlowRunContext, _overlay_var, current_flow_run, current_task_run
 from .._core._exceptions import FlowDefinitionError, FlowRunError
 from .._core._executor import Executor, Persisted, PersistRequest, TaskTimeoutError
+from .._core._log_capture import captures, deliver
 from .._core._signals import ENDRUN, Signal
 from ._errors import DaskExecutorError, RemoteTaskError, RemoteTraceback
 from ._worker import (
@@ -158,6 +159,7 @@ class _RunSession:
             map_index=task_run.map_index, run_count=task_run.run_count,
             loop_count=task_run.loop_count, loop_result=task_run.loop_result,
             run_id=task_run.task_run_id, overlay=dict(overlay) if overlay else None,
+            log_stdout=task.log_stdout,
         )
         if persist is not None:
             # The worker adds the run's context values back: send only what differs.
@@ -169,7 +171,8 @@ class _RunSession:
         if shipped is None:
             shipped = self.bodies[task] = self._ship(task, body)
         call = TaskCall(body=shipped, inputs=inputs, task=info, persist=persist,
-                        timeout=timeout, run_key=self.run_key)
+                        timeout=timeout, run_key=self.run_key,
+                        capture_logs=captures(current_flow_run()))
         try:
             payload: bytes = cloudpickle.dumps(call)
         except Exception as exc:
@@ -506,6 +509,8 @@ class DaskExecutor(Executor):
         finally:
             session.futures.discard(future)
             future.release()
+        if outcome[3]:  # what the body logged on the worker (see _worker_logs)
+            deliver(current_flow_run(), current_task_run(), outcome[3])
         return _unpack(task, outcome)
 
 
@@ -547,7 +552,7 @@ def _shippable_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], frozen
 
 def _unpack(task: Task[Any], outcome: Outcome) -> Any:
     """Turn a worker's outcome into the body's value, or raise what the body raised."""
-    kind, payload, detail = outcome
+    kind, payload, detail, _ = outcome
     if kind == "value":
         return payload
     if kind == "persisted":

@@ -22,6 +22,10 @@ exception from the body escape: each returns an *outcome* ``(kind, payload, deta
   that cannot travel back;
 - ``("endrun", state, None)``: the body raised ``ENDRUN(state)``;
 - ``("timeout", body_was_sync, None)``: the body ran past its timeout.
+
+When the driver captures the run's logs, the call says so and the worker captures what
+the body logs and prints (see :mod:`._worker_logs`); the outcome then carries those lines
+as a fourth item, else None.
 """
 
 from __future__ import annotations
@@ -51,8 +55,11 @@ from .._core._executor import PersistRequest
 from .._core._resources import RunResources
 from .._core._signals import ENDRUN
 from .._core._task import Task
+from ._worker_logs import LoggerWatch, LogLines, captured
 
-Outcome = tuple[str, Any, Any]
+#: ``(kind, payload, detail, logs)``: see the module.
+Outcome = tuple[str, Any, Any, Any]
+_Result = tuple[str, Any, Any]
 
 
 class _Slotted:
@@ -71,12 +78,12 @@ class _Slotted:
 class TaskInfo(_Slotted):
     """The driver's task-run context as plain data (names, counters, run id, overlay)."""
 
-    __slots__ = ("loop_count", "loop_result", "map_index", "name", "overlay", "run_count",
-                 "run_id", "slug", "tags")
+    __slots__ = ("log_stdout", "loop_count", "loop_result", "map_index", "name", "overlay",
+                 "run_count", "run_id", "slug", "tags")
 
     def __init__(self, *, name: str, slug: str, tags: frozenset[str], map_index: int | None,
                  run_count: int, loop_count: int, loop_result: Any, run_id: str,
-                 overlay: dict[str, Any] | None) -> None:
+                 overlay: dict[str, Any] | None, log_stdout: bool = False) -> None:
         self.name = name
         self.slug = slug
         self.tags = tags
@@ -86,6 +93,7 @@ class TaskInfo(_Slotted):
         self.loop_result = loop_result
         self.run_id = run_id
         self.overlay = overlay
+        self.log_stdout = log_stdout
 
 
 class BodyRef(_Slotted):
@@ -151,31 +159,35 @@ class TaskCall(_Slotted):
     """One body run, as the driver sends it (pickled) to a worker.
 
     ``persist.kwargs`` holds only what differs from the run's context values; the worker
-    adds those back before formatting the location.
+    adds those back before formatting the location. With ``capture_logs`` the worker
+    captures what the body logs and sends it back with the outcome.
     """
 
-    __slots__ = ("body", "inputs", "persist", "run_key", "task", "timeout")
+    __slots__ = ("body", "capture_logs", "inputs", "persist", "run_key", "task", "timeout")
 
     def __init__(self, *, body: BodyRef | BodyBlob, inputs: dict[str, Any],
                  task: TaskInfo, persist: PersistRequest | None, timeout: float | None,
-                 run_key: str) -> None:
+                 run_key: str, capture_logs: bool = False) -> None:
         self.body = body
         self.inputs = inputs
         self.task = task
         self.persist = persist
         self.timeout = timeout
         self.run_key = run_key
+        self.capture_logs = capture_logs
 
 
 # ---- the run, installed on each worker --------------------------------------------------
 class _Run:
-    __slots__ = ("bodies", "resources", "values", "workers")
+    __slots__ = ("bodies", "loggers", "resources", "values", "workers")
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
         self.resources = RunResources()
         self.bodies: dict[str, Callable[..., Any]] = {}
         self.workers = 0
+        #: The loggers tapped in this process for the run's log capture, until it ends.
+        self.loggers = LoggerWatch()
 
 
 #: The runs installed in this process (shared by its workers when they are threads).
@@ -204,6 +216,7 @@ class RunPlugin(WorkerPlugin):
         run.workers -= 1
         if run.workers <= 0:
             del _runs[self.run_key]
+            run.loggers.close()
             await run.resources.aclose()
 
 
@@ -230,16 +243,23 @@ class _TaskStub:
 
 
 @contextmanager
-def _run_context(call: TaskCall, run: _Run) -> Iterator[None]:
+def _run_context(call: TaskCall, run: _Run, lines: LogLines | None) -> Iterator[None]:
+    """The task run's context around the body; with ``lines``, what it logs goes there."""
     info = call.task
     task_ctx = TaskRunContext(_TaskStub(info), info.map_index, info.run_count,  # type: ignore[arg-type]
                               info.loop_count, info.loop_result)
     task_ctx._run_id = info.run_id
-    flow_token = flow_run_var.set(FlowRunContext(run.values, run.resources, None))
+    fctx = FlowRunContext(run.values, run.resources, None)
+    flow_token = flow_run_var.set(fctx)
     task_token = task_run_var.set(task_ctx)
     overlay_token = _overlay_var.set(info.overlay)
     try:
-        yield
+        if lines is None:
+            yield
+        else:
+            run.loggers.hold(fctx)
+            with captured(fctx, lines, prints=info.log_stdout):
+                yield
     finally:
         _overlay_var.reset(overlay_token)
         task_run_var.reset(task_token)
@@ -247,7 +267,7 @@ def _run_context(call: TaskCall, run: _Run) -> Iterator[None]:
 
 
 # ---- outcomes -----------------------------------------------------------------------
-def _raised(exc: BaseException) -> Outcome:
+def _raised(exc: BaseException) -> _Result:
     """The outcome for an exception: itself if it survives pickling, else its description."""
     text = "".join(traceback.format_exception(exc))
     if isinstance(exc, ENDRUN):
@@ -273,7 +293,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-async def _persist(call: TaskCall, run: _Run, value: Any) -> Outcome:
+async def _persist(call: TaskCall, run: _Run, value: Any) -> _Result:
     persist = call.persist
     if persist is None:
         return ("value", value, None)
@@ -329,7 +349,7 @@ def _call_before_deadline(body: Callable[..., Any], inputs: dict[str, Any],
     raise value
 
 
-def _on_worker_loop(coro: Coroutine[Any, Any, Outcome]) -> Outcome:
+def _on_worker_loop(coro: Coroutine[Any, Any, _Result]) -> _Result:
     """Run ``coro`` on this worker's event loop, where the run's shared clients live."""
     try:
         loop: asyncio.AbstractEventLoop | None = getattr(get_worker().loop, "asyncio_loop", None)
@@ -340,8 +360,9 @@ def _on_worker_loop(coro: Coroutine[Any, Any, Outcome]) -> Outcome:
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
 
-async def _finish_sync(call: TaskCall, run: _Run, value: Any) -> Outcome:
-    with _run_context(call, run):
+async def _finish_sync(call: TaskCall, run: _Run, value: Any,
+                       lines: LogLines | None) -> _Result:
+    with _run_context(call, run, lines):
         if asyncio.iscoroutine(value):
             try:
                 value = await value
@@ -355,7 +376,13 @@ async def _finish_sync(call: TaskCall, run: _Run, value: Any) -> Outcome:
 def run_sync_call(payload: bytes) -> Outcome:
     """Run a sync body on a worker thread and return its outcome."""
     call, run, body = _prepare(payload)
-    with _run_context(call, run):
+    lines = LogLines() if call.capture_logs else None
+    return (*_run_sync(call, run, body, lines), lines and lines.shipped())
+
+
+def _run_sync(call: TaskCall, run: _Run, body: Callable[..., Any],
+              lines: LogLines | None) -> _Result:
+    with _run_context(call, run, lines):
         try:
             if call.timeout is None:
                 value = body(**call.inputs)
@@ -366,7 +393,7 @@ def run_sync_call(payload: bytes) -> Outcome:
         except BaseException as exc:
             return _raised(exc)
     if asyncio.iscoroutine(value) or call.persist is not None:
-        return _on_worker_loop(_finish_sync(call, run, value))
+        return _on_worker_loop(_finish_sync(call, run, value, lines))
     return ("value", value, None)
 
 
@@ -378,7 +405,13 @@ async def run_async_call(payload: bytes) -> Outcome:
     run the task again elsewhere) propagates.
     """
     call, run, body = _prepare(payload)
-    with _run_context(call, run):
+    lines = LogLines() if call.capture_logs else None
+    return (*await _run_async(call, run, body, lines), lines and lines.shipped())
+
+
+async def _run_async(call: TaskCall, run: _Run, body: Callable[..., Any],
+                     lines: LogLines | None) -> _Result:
+    with _run_context(call, run, lines):
         try:
             if call.timeout is None:
                 value = await body(**call.inputs)

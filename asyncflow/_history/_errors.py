@@ -4,7 +4,8 @@
 
     AsyncflowError
     ├── HistoryError                 the history database cannot be used
-    │   └── RunNotFoundError (also KeyError)   no recorded run has that id
+    │   ├── RunNotFoundError (also KeyError)   no recorded run has that id
+    │   └── RunFinishedError         a run asked to cancel has already ended
     └── RestartError                 a recorded run cannot be restarted (see its message)
         └── GraphChangedError        the flow's tasks or edges changed since that run
 """
@@ -23,6 +24,10 @@ class RunNotFoundError(HistoryError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class RunFinishedError(HistoryError):
+    """A run that has already ended (or crashed) was asked to be cancelled."""
 
 
 class RestartError(AsyncflowError):

@@ -9,7 +9,9 @@ transitions (see :mod:`._packing`), and writes the packed rows one write at a ti
 ``close`` packs and writes what is left and the run's final state, so the history is
 complete when ``flow.run`` returns; a process that dies loses what was not written yet.
 Every :data:`~._heartbeat.HEARTBEAT_INTERVAL` seconds the writer also writes a heartbeat
-on each run's row, so that a run whose process died reads as ``Crashed``.
+on each run's row, so that a run whose process died reads as ``Crashed``, and every
+:data:`~._cancel.CANCEL_CHECK_INTERVAL` seconds it looks whether someone asked for one of
+its runs to be cancelled, and cancels it (see :mod:`._cancel`).
 Runs that name a database rather than pass a recorder share one recorder per event loop
 and database (see :mod:`._sharing`).
 
@@ -40,9 +42,12 @@ import anyio.to_thread
 
 from .._core._context import TaskRunContext, current_flow_run, flow_run_var, task_run_var
 from .._core._exceptions import FlowRunError, MissingExtraError
+from .._core._plan import plan_for
+from .._core._run_cancel import RunCancel, current_run_cancel
 from .._core._states import Failed, State
 from .._results._json import JSONResult
 from ..visualization import render
+from ._cancel import CANCEL_CHECK_INTERVAL, cancel_asked_runs
 from ._heartbeat import HEARTBEAT_INTERVAL as HEARTBEAT_INTERVAL, this_process
 from ._logs import LogBook
 from ._packing import pack
@@ -86,8 +91,8 @@ _get_run_count = attrgetter("run_count")
 class _Run:
     """What the recorder keeps about one flow run while it is recorded."""
 
-    __slots__ = ("flow", "flow_at", "flow_state", "graph_svg_pending", "has_mapped",
-                 "ids_made", "pk", "positions", "seq", "task_count")
+    __slots__ = ("cancel", "flow", "flow_at", "flow_state", "graph_svg_pending",
+                 "has_mapped", "ids_made", "pk", "positions", "seq", "task_count")
 
     def __init__(self, flow: Flow, positions: dict[Task[Any], int], has_mapped: bool) -> None:
         self.flow = flow
@@ -102,6 +107,8 @@ class _Run:
         self.flow_state: State | None = None
         self.flow_at = 0.0
         self.graph_svg_pending = False
+        #: How to cancel the run when the history asks (None: flow.run did not offer it).
+        self.cancel: RunCancel | None = current_run_cancel()
 
 
 def _result_columns(result: Any) -> tuple[str | None, str | None]:
@@ -198,6 +205,7 @@ class Recorder:
         self._packed: list[Batch] = []
         self._packed_flow_runs: Rows = []
         self._packed_beats: Rows = []
+        self._cancel_check_due = False
         self._lifecycle_lock = asyncio.Lock()
         self._lifecycle_loop: asyncio.AbstractEventLoop | None = None
         #: Called when the last run recording here ends (see :mod:`._sharing`).
@@ -254,8 +262,6 @@ class Recorder:
             raise
 
     async def _record_start(self, fctx: FlowRunContext) -> None:
-        from .._core._flow_runner import plan_for
-
         flow: Flow = fctx.flow
         plan = plan_for(flow)
         run = _Run(flow, plan.index, any(plan.mapped))
@@ -396,6 +402,7 @@ class Recorder:
         clock = loop.time
         tick = min(self.flush_interval, _SIZE_CHECK_INTERVAL)
         next_beat = clock() + HEARTBEAT_INTERVAL
+        next_cancel_check = clock() + CANCEL_CHECK_INTERVAL
         while not self._closing:
             due = clock() + self.flush_interval
             while not self._closing and len(self._buffer) < self.batch_size * WIDTH:
@@ -409,13 +416,25 @@ class Recorder:
             if clock() >= next_beat:
                 next_beat = clock() + HEARTBEAT_INTERVAL
                 self._beat()
+            if clock() >= next_cancel_check:
+                next_cancel_check = clock() + CANCEL_CHECK_INTERVAL
+                self._cancel_check_due = True
             in_flight = self._in_flight
             if in_flight is None or in_flight.done():
                 self._in_flight = loop.create_task(self._write_in_background())
 
     async def _write_in_background(self) -> None:
         await self._write_packed()
+        if self._cancel_check_due:
+            self._cancel_check_due = False
+            await self._cancel_requested_runs()
         await self._draw_pending()
+
+    async def _cancel_requested_runs(self) -> None:
+        if self._connected:
+            await cancel_asked_runs(self.store, {
+                run.pk: run.cancel for run in self._runs.values()
+                if run.pk is not None and run.cancel is not None})
 
     def _beat(self) -> None:
         """Queue a heartbeat for every run being recorded (see :mod:`._heartbeat`)."""
@@ -576,8 +595,13 @@ class Recorder:
     async def _finish(self, run: _Run, fctx: FlowRunContext) -> None:
         assert run.pk is not None
         state = run.flow_state
+        asked = run.cancel.reason if run.cancel is not None else None
         if state is not None and is_final(type(state).__name__):
             name, message, ended = type(state).__name__, state.message, run.flow_at
+            if asked is not None and name == "Cancelled":
+                message = asked  # the history says why
+        elif asked is not None:  # cancelled before the engine ran it
+            name, message, ended, state = "Cancelled", asked, _now(), None
         else:
             name = "Failed"
             message = ("The flow run stopped without a final state: the engine raised an "

@@ -47,6 +47,12 @@ def is_final(name: str) -> bool:
     return issubclass(cls, (_states.Finished, _states.Paused))
 
 
+def is_failure(name: str) -> bool:
+    """Whether ``name`` is a failed state: ``Failed``, ``Crashed``, ``TimedOut``..."""
+    cls = _state_class(name)
+    return cls is not None and issubclass(cls, _states.Failed)
+
+
 def to_datetime(seconds: float | None) -> datetime.datetime | None:
     if seconds is None:
         return None
@@ -178,6 +184,9 @@ class FlowRunRecord:
     host: str | None = None
     pid: int | None = None
     heartbeat_at: datetime.datetime | None = None
+    #: When someone asked for the run to be cancelled (see ``asyncflow.history.cancel_run``);
+    #: the run is *cancelling* until it ends.
+    cancel_requested_at: datetime.datetime | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -187,6 +196,11 @@ class FlowRunRecord:
     @property
     def is_crashed(self) -> bool:
         return self.state == "Crashed"
+
+    @property
+    def is_cancelling(self) -> bool:
+        """Whether it was asked to cancel and has not ended yet."""
+        return self.cancel_requested_at is not None and not self.is_finished
 
     @property
     def duration(self) -> datetime.timedelta | None:

@@ -24,8 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._core._flow_runner import resolve_parameters
-from .._core._parameter import Parameter
+from .._core._parameter import Parameter, resolve_parameters
 from .._core._states import Failed, Mapped, Pending, State, Success
 from ._errors import RestartError, RunNotFoundError
 from ._graph_diff import Edge, check_same_graph, recorded_edges
@@ -35,7 +34,7 @@ from ._store import HistoryStore, display_url, store_for
 
 if TYPE_CHECKING:
     from .._core._flow import Flow
-    from .._core._flow_runner import _Plan
+    from .._core._plan import _Plan
     from .._core._task import Task
 
 logger = logging.getLogger("asyncflow.history")

@@ -28,7 +28,7 @@ from ._records import TaskRunRecord
 
 if TYPE_CHECKING:
     from .._core._flow import Flow
-    from .._core._flow_runner import _Plan
+    from .._core._plan import _Plan
     from .._results._base import Result
 
 #: Values read at the same time.

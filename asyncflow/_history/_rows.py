@@ -20,7 +20,8 @@ Row = Sequence[Any]
 
 _RUN_COLUMNS = (
     "id, flow_run_id, flow_name, state, message, parameters, started_at, ended_at, "
-    "updated_at, task_count, restart_of, host, pid, process_started_at, heartbeat_at"
+    "updated_at, task_count, restart_of, host, pid, process_started_at, heartbeat_at, "
+    "cancel_requested_at"
 )
 #: Batches per INSERT statement (SQLite allows 32766 bound values in one).
 _ROWS_PER_INSERT = 1000
@@ -137,6 +138,7 @@ def _run_record(row: Row) -> FlowRunRecord:
         restart_of=None if row[10] is None else int(row[10]),
         host=host, pid=pid,
         heartbeat_at=to_datetime(row[14]),
+        cancel_requested_at=to_datetime(row[15]),
     )
 
 

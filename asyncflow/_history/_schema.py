@@ -11,8 +11,9 @@ The tables::
 
 Added by later migrations: ``restart_of`` (the id of the run a restart continues, see
 :mod:`._restart`) and the heartbeat ``host``, ``pid``, ``process_started_at``,
-``heartbeat_at`` (see :mod:`._heartbeat`), all nullable: rows from before read as runs
-that restart nothing and whose process is unknown.
+``heartbeat_at`` (see :mod:`._heartbeat`), and ``cancel_requested_at`` (see
+:mod:`._cancel`), all nullable: rows from before read as runs that restart nothing, whose
+process is unknown and that nobody asked to cancel.
 
 ``graph`` is ``{"slugs": [...], "names": [...], "mapped": [positions], "edges": [[up,
 down, key, mapped], ...]}`` with tasks by position in the flow's dependency order. A task
@@ -143,6 +144,15 @@ MIGRATIONS += (
             "ALTER TABLE flow_runs ADD COLUMN process_started_at {double}",
             "ALTER TABLE flow_runs ADD COLUMN heartbeat_at {double}",
         ),
+    ),
+)
+
+#: Cancelling a run from another process (:mod:`._cancel`): one more nullable column.
+MIGRATIONS += (
+    Migration(
+        5,
+        "flow runs carry a request to cancel them",
+        ("ALTER TABLE flow_runs ADD COLUMN cancel_requested_at {double}",),
     ),
 )
 

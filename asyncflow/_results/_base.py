@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 from typing_extensions import Self
 
 from .._core._exceptions import ResultReadError, SerializationError, TamperedResultError
-from .._core._states import ResultInterface
+from .._core._state import ResultInterface
 from .._serializers._base import Serializer
 from .._serializers._pickle import PickleSerializer
 from ._location import Location, default_location, format_location

@@ -92,9 +92,15 @@ def flow_form_page(
     return page(f"Run {flow_name}", body, urls=urls)
 
 
-def run_actions_block(*, csrf: str, cancel_url: str | None, restart_url: str | None) -> str:
-    """The Cancel / Restart from failure buttons of a run page ('' when neither applies)."""
+def run_actions_block(*, csrf: str, cancel_url: str | None, restart_url: str | None,
+                      cancelling: bool = False) -> str:
+    """The Cancel / Restart from failure buttons of a run page ('' when neither applies);
+    a run asked to cancel says so instead of offering Cancel."""
     buttons = []
+    if cancelling:
+        buttons.append('<span class="cancelling" id="cancelling" role="status" title="The '
+                       'process running it stops it within about a second">'
+                       "Cancelling\u2026</span>")
     if cancel_url is not None:
         buttons.append(
             f'<form method="post" action="{e(cancel_url)}" class="action">{_token(csrf)}'

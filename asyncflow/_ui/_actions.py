@@ -1,4 +1,5 @@
-"""The dashboard's actions: start runs of registered flows, cancel them, restart failed ones.
+"""The dashboard's actions: start runs of registered flows, cancel running runs, restart
+failed ones.
 
 Added by ``create_app(url, flows=[...])`` only; without flows the dashboard is read-only
 and none of these routes exists (a POST anywhere is a 404 or a 405). Routes::
@@ -6,16 +7,21 @@ and none of these routes exists (a POST anywhere is a 404 or a 405). Routes::
     GET  /flows/{flow}          the flow's parameter form
     POST /flows/{flow}/runs     start a run: 303 to its run page; 400 with the form
                                 and the reason for each bad parameter (nothing runs)
-    POST /runs/{run}/cancel     cancel a run this dashboard started: 303 to its page
-    POST /runs/{run}/restart    flow.run(restart_from=<its flow run id>): 303 to the new
-                                run's page (only where the engine has restart_from)
+    POST /runs/{run}/cancel     ask for a running run to be cancelled, through the history,
+                                whichever process runs it: 303 to its page (cancelling
+                                until it ends); 409 if it has ended
+    POST /runs/{run}/restart    a failed, crashed or timed-out run: flow.run(restart_from=
+                                <its flow run id>), 303 to the new run's page (only
+                                where the engine has restart_from)
 
 Runs go through a :class:`~asyncflow.contrib.aiohttp.RunManager` (the aiohttp
 integration's), which keeps them in one task group, bounds how many are active, and
 cancels them when the app shuts down. Each run records itself in the dashboard's own
 history (``history=<its url>``), so its page and its live updates are those of any
-recorded run. Every POST carries the session's CSRF token (:mod:`._csrf`) and, when the
-dashboard has a token, the token too (the app's token middleware checks it first).
+recorded run. Cancel works on any running run of the history (see
+:mod:`asyncflow._history._cancel`); a run started here is also cancelled at once. Every
+POST carries the session's CSRF token (:mod:`._csrf`) and, when the dashboard has a
+token, the token too (the app's token middleware checks it first).
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from .._aiohttp._runs import FlowRun
 from .._aiohttp._sse import KEEPALIVE
 from .._core._exceptions import FlowRunError, ParameterError
 from .._core._flow import Flow
-from .._history._errors import RunNotFoundError
-from .._history._records import FlowRunRecord
+from .._history._cancel import request_cancel
+from .._history._errors import RunFinishedError, RunNotFoundError
+from .._history._records import FlowRunRecord, is_failure
 from .._history._store import HistoryStore
 from . import _action_pages as pages
 from ._app import (
@@ -52,7 +59,7 @@ MANAGER = web.AppKey("run_manager", RunManager)
 CSRF = web.AppKey("csrf", CsrfGuard)
 #: How long a start or a restart waits for the new run's record before redirecting.
 START_WAIT = 10.0
-#: How long Cancel waits for the run to end before showing its (still ending) page.
+#: How long Cancel waits for a run started here to end before showing its page.
 CANCEL_WAIT = 5.0
 
 
@@ -100,13 +107,12 @@ def run_actions(request: web.Request, run: FlowRunRecord) -> str:
     """A run page's Cancel / Restart from failure buttons ('' when none applies)."""
     manager = request.config_dict[MANAGER]
     cancel = restart = None
-    live = _started_here(manager, run)
-    if live is not None and not live.done:
+    if not run.is_finished and not run.is_cancelling:
         cancel = _url(request, "cancel_run", run=run.id)
-    if run.state == "Failed" and run.flow_name in manager.flows and restart_supported():
+    if is_failure(run.state) and run.flow_name in manager.flows and restart_supported():
         restart = _url(request, "restart_run", run=run.id)
     return pages.run_actions_block(csrf=_csrf_token(request), cancel_url=cancel,
-                                   restart_url=restart)
+                                   restart_url=restart, cancelling=run.is_cancelling)
 
 
 # ---- handlers ------------------------------------------------------------------------------
@@ -150,13 +156,12 @@ async def cancel_run(request: web.Request) -> web.Response:
     await _checked_form(request)
     record = await _record(request)
     back = _url(request, "run", run=record.id)
+    try:
+        await request_cancel(request.config_dict[STORE], record.id)
+    except RunFinishedError as exc:
+        return _problem(request, 409, f"Nothing was cancelled: {exc}", back=back)
     live = _started_here(request.config_dict[MANAGER], record)
-    if live is None:
-        return _problem(request, 409, (
-            f"Run #{record.id} was not started by this dashboard (or so long ago that it "
-            "is forgotten), so it cannot be cancelled here; cancel it where it runs"
-        ), back=back)
-    if not live.done:
+    if live is not None and not live.done:  # no need to wait for its recorder to look
         live.cancel()
         with anyio.move_on_after(CANCEL_WAIT):
             await live.wait()
@@ -173,10 +178,10 @@ async def restart_run(request: web.Request) -> web.Response:
             f"Flow {record.flow_name!r} is not registered with this dashboard, so run "
             f"#{record.id} cannot be restarted here; serve it with --flows"
         ), back=back)
-    if record.state != "Failed":
+    if not is_failure(record.state):
         return _problem(request, 409, (
-            f"Run #{record.id} is {record.state}, not Failed: only a failed run can be "
-            "restarted from its failure"
+            f"Run #{record.id} is {record.state}: only a run that failed, crashed or "
+            "timed out can be restarted from its failure"
         ), back=back)
     try:
         run = manager.submit(record.flow_name, restart_from=record.flow_run_id)

@@ -144,5 +144,6 @@ form.run-form textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Conso
 .required { color: #8a1c1c; font-size: 11px; text-transform: uppercase; }
 .run-actions { display: flex; gap: 10px; margin: 8px 0 4px; }
 form.action { margin: 0; }
+.cancelling { color: #8a5a00; font-weight: 600; align-self: center; }
 button { font: inherit; padding: 4px 12px; cursor: pointer; }
 """

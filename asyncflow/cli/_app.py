@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from .._version import __version__
+from ._cancel import add_cancel_command
 from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, CLIError
 from ._result_read import COMPRESSIONS, RESULT_KINDS, SERIALIZERS, result_read_command
 from ._run import run_command
@@ -26,6 +27,7 @@ examples:
   asyncflow run mypkg.pipelines:etl --json   run a flow from an importable module
   asyncflow visualize etl.py -o etl.svg      draw the flow (.svg .dot .mmd .png)
   asyncflow result read /path/to/result      show a checkpointed result
+  asyncflow cancel 42                        cancel run 42 of the history, wherever it runs
 
 Run `asyncflow COMMAND --help` for the options of a command.
 """
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .._ui.cli import add_ui_command
 
     add_ui_command(commands, parents=[debug])
+    add_cancel_command(commands, parents=[debug])
     return parser
 
 

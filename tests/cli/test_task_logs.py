@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .helpers import run_cli, write
 
 LOGGING_FLOW = """\
@@ -50,3 +52,34 @@ def test_quiet_prints_no_task_logs(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "fetching page" not in done.stdout + done.stderr
+
+
+PLAIN_LOGGERS_FLOW = """\
+    import logging
+
+    from asyncflow import Flow, task
+
+    log = logging.getLogger("pages.fetching")
+
+    @task
+    def fetch(page):
+        logging.getLogger("asyncflow.task.fetch").info("plain task logger %d", page)
+        log.info("module logger %d", page)
+
+    with Flow("pages") as flow:
+        fetch(1)
+"""
+
+
+def test_the_plain_log_prints_the_lines_of_plain_and_extra_loggers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "pages.py", PLAIN_LOGGERS_FLOW)
+    monkeypatch.setenv("ASYNCFLOW__LOGGING__EXTRA_LOGGERS", "pages")
+
+    done = run_cli("run", "pages.py", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.endswith("] fetch-1: INFO plain task logger 1") for line in lines), lines
+    assert any(line.endswith("] fetch-1: INFO module logger 1") for line in lines), lines

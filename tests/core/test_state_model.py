@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from asyncflow import signals
+from asyncflow import signals, states
 from asyncflow.results import LocalResult, NoResult, NoResultType, Result
 from asyncflow.states import (
     Cached,
@@ -77,6 +77,31 @@ def test_the_class_tree_is_walkable_both_ways() -> None:
     assert Retrying.parents() == [Scheduled, Pending, State]
     assert State.parents() == []
     assert set(Scheduled.children()) >= {Retrying}
+
+
+#: Each ``is_*`` predicate and the class it stands for.
+PREDICATES = {
+    "is_pending": states.Pending, "is_scheduled": states.Scheduled,
+    "is_paused": states.Paused, "is_retrying": states.Retrying,
+    "is_running": states.Running, "is_finished": states.Finished,
+    "is_successful": states.Success, "is_failed": states.Failed,
+    "is_skipped": states.Skipped, "is_cached": states.Cached, "is_mapped": states.Mapped,
+    "is_looped": states.Looped, "is_cancelled": states.Cancelled,
+    "is_timed_out": states.TimedOut, "is_trigger_failed": states.TriggerFailed,
+}
+
+
+class _Custom(states.TimedOut, states.Skipped):
+    """A user's state deriving from two branches of the tree."""
+
+
+@pytest.mark.parametrize("cls", [*(getattr(states, n) for n in states.__all__), _Custom],
+                         ids=lambda c: c.__name__)
+def test_each_predicate_is_true_exactly_for_its_class_and_those_derived_from_it(
+        cls: type[State]) -> None:
+    state = cls()
+    said = {name for name in PREDICATES if getattr(state, name)()}
+    assert said == {name for name, kind in PREDICATES.items() if isinstance(state, kind)}
 
 
 @pytest.mark.parametrize(("signal", "state_type"), [

@@ -125,3 +125,4 @@ async def test_a_database_of_the_first_schema_migrates_keeping_its_runs(
         run = await db.get_flow_run("old-run")
     # Nothing says its process is gone: it reads as it was recorded.
     assert (run.state, run.restart_of, run.host) == ("Running", None, None)
+    assert run.cancel_requested_at is None and run.is_cancelling is False

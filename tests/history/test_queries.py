@@ -154,8 +154,9 @@ def test_the_public_names_are_exported() -> None:
     assert set(history_api.__all__) <= exported
     assert set(history_api.__all__) == {
         "DEFAULT_URL", "FlowRunDetail", "FlowRunRecord", "GraphChangedError", "HistoryError",
-        "HistoryStore", "LogRecord", "Recorder", "RestartError", "RunNotFoundError",
-        "TaskRunRecord", "TransitionRecord", "configured_url", "connect", "get_logs",
+        "HistoryStore", "LogRecord", "Recorder", "RestartError", "RunFinishedError",
+        "RunNotFoundError", "TaskRunRecord", "TransitionRecord", "cancel_run",
+        "configured_url", "connect", "get_logs",
         "get_run", "get_task_run", "list_runs", "prune",
     }
 

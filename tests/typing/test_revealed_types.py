@@ -2,7 +2,8 @@
 
 One mypy run (its cache in tmp_path) over one file, with the asyncflow plugin on: the
 revealed types (``# T:`` comments) come from the annotations alone, the errors (``# E:``)
-from the plugin. A comment states what mypy must say about its line.
+on the arguments of task calls from the plugin, the others from the annotations. A
+comment states what mypy must say about its line; no other line may have an error.
 """
 
 from __future__ import annotations
@@ -13,34 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .user_code import TASKS, expectations
+
 ROOT = Path(__file__).resolve().parents[2]
 
-USER_FLOW = '''\
-from __future__ import annotations
-
-import asyncio
-
-from asyncflow import Flow, Parameter, task, unmapped
-
-
-@task
-async def add(x: int, y: int = 1) -> int:
-    return x + y
-
-
-@task(name="shout", max_retries=0)
-def shout(text: str) -> str:
-    return text.upper()
-
-
-@task
-def total(numbers: list[int]) -> int:
-    return sum(numbers)
-
-
+USER_FLOW = TASKS + '''\
 reveal_type(add)  # T: asyncflow._core._task.FunctionTask[[x: int, y: int =], int]
 reveal_type(shout)  # T: asyncflow._core._task.FunctionTask[[text: str], str]
 reveal_type(add.fn)  # T: def (x: int, y: int =) -> Any
+
+task(max_retry=2)  # E: [call-overload] Unexpected keyword argument "max_retry"
+task(timeout="5")  # E: [call-overload] No overload variant of "task" matches argument type "str"
 
 with Flow("typed") as flow:
     start = Parameter("start", default=1)
@@ -57,24 +41,19 @@ with Flow("typed") as flow:
     add(1, z=3)  # E: [call-arg] Unexpected keyword argument "z"
     add(1, 2, 3)  # E: [call-arg] Too many positional arguments
     add()  # E: [call-arg] Missing positional argument "x"
+    add(1, upstream_tasks=5)  # E: [arg-type] "upstream_tasks" to "__call__" of "Task" has incompatible type "int"
+    add.map([1], task_args=["tags"])  # E: [arg-type] "task_args" to "map" of "Task"
+    add.fn("one")  # E: [arg-type] incompatible type "str"; expected "int"
+    add.fn(1, z=3)  # E: [call-arg] Unexpected keyword argument "z"
 
 state = asyncio.run(flow.run(history=False))
-reveal_type(state)  # T: asyncflow._core._states.State
+reveal_type(state)  # T: asyncflow._core._state.State
 reveal_type(state.result_of(summed))  # T: int
 reveal_type(state.result_of(words))  # T: str
 reveal_type(state.result_of(each))  # T: list[int]
+label: str = state.result_of(summed)  # E: [assignment] expression has type "int", variable has type "str"
+state.result_of(3)  # E: [arg-type] to "result_of" of "State" has incompatible type "int"
 '''
-
-
-
-def expectations(marker: str) -> list[tuple[int, str]]:
-    """``(line, text)`` of every ``# T: type`` or ``# E: [code] message`` comment."""
-    found = []
-    for number, line in enumerate(USER_FLOW.splitlines(), start=1):
-        _, sep, comment = line.partition(f"  # {marker}: ")
-        if sep:
-            found.append((number, comment))
-    return found
 
 
 def test_mypy_reveals_the_types_of_tasks_calls_and_results(tmp_path: Path) -> None:
@@ -101,8 +80,8 @@ def test_mypy_reveals_the_types_of_tasks_calls_and_results(tmp_path: Path) -> No
             revealed.append((number, text.removeprefix("Revealed type is ").strip('"')))
         elif kind == "error":
             errors.append((number, text))
-    assert revealed == expectations("T"), done.stdout + done.stderr
-    expected_errors = expectations("E")
+    assert revealed == expectations(USER_FLOW, "T"), done.stdout + done.stderr
+    expected_errors = expectations(USER_FLOW, "E")
     for number, comment in expected_errors:
         code, _, piece = comment.partition(" ")
         assert any(n == number and piece in text and text.endswith(f"  {code}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from asyncflow import Flow, Parameter, task
+from asyncflow.results import LocalResult
 
 
 @task
@@ -44,4 +46,35 @@ class Gate:
 
         with Flow(name) as flow:
             wait_for_release(Parameter("n", default=1))
+        self.flow = flow
+
+
+class Flaky:
+    """A flow (``flaky``): ``extract`` -> ``transform`` -> ``load``, each result kept in
+    ``results``; ``transform`` fails while :attr:`broken` is true. :attr:`calls` lists
+    the task bodies that ran, in order."""
+
+    def __init__(self, results: Path) -> None:
+        self.broken = True
+        self.calls: list[str] = []
+
+        @task
+        def extract() -> int:
+            self.calls.append("extract")
+            return 20
+
+        @task
+        def transform(x: int) -> int:
+            self.calls.append("transform")
+            if self.broken:
+                raise RuntimeError("transform is broken")
+            return x + 1
+
+        @task
+        def load(y: int) -> int:
+            self.calls.append("load")
+            return 2 * y
+
+        with Flow("flaky", result=LocalResult(dir=str(results))) as flow:
+            load(transform(extract()))
         self.flow = flow

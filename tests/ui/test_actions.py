@@ -186,14 +186,17 @@ async def test_cancel_ends_a_running_run_cancelled_with_nothing_left_running(
     assert states == {"n": "Success", "wait_for_release": "Cancelled"}
 
 
-async def test_a_run_not_started_here_cannot_be_cancelled_here(history_url: str) -> None:
+async def test_a_run_that_has_ended_cannot_be_cancelled(history_url: str) -> None:
     gate = Gate()
     await sums_flow().run({"batch": 1}, history=history_url)
     async with client_for(create_app(history_url, flows=[gate.flow])) as client:
+        assert 'id="cancel-run"' not in await (await client.get("/runs/1")).text()
         token = await csrf_token(client, "/flows/gated")
         response = await client.post("/runs/1/cancel", data={"csrf_token": token})
         assert response.status == 409
-        assert "was not started by this dashboard" in await response.text()
+        assert "Nothing was cancelled: flow run 1 of &#x27;sums&#x27;" in await response.text()
+        assert "has already ended (Success)" in await response.text()
+    assert (await get_run(1, url=history_url)).run.cancel_requested_at is None
 
 
 async def test_beyond_max_concurrent_runs_the_form_says_so(history_url: str) -> None:
@@ -221,3 +224,28 @@ async def test_shutting_the_dashboard_down_cancels_its_runs(history_url: str) ->
     assert gate.cancelled.is_set()
     (run,) = await list_runs(url=history_url)
     assert run.state == "Cancelled"
+
+
+async def test_a_timed_out_run_can_be_restarted_and_a_successful_one_cannot(
+    history_url: str
+) -> None:
+    gate = Gate()
+    timed_out = await gate.flow.run(history=history_url, timeout=0.01)  # never released
+    assert timed_out.name == "TimedOut"
+    gate.release.set()
+    await gate.flow.run(history=history_url)
+    async with client_for(create_app(history_url, flows=[gate.flow])) as client:
+        token = await csrf_token(client, "/runs/1")
+        assert 'id="restart-run"' in await (await client.get("/runs/1")).text()
+        assert 'id="restart-run"' not in await (await client.get("/runs/2")).text()
+        refused = await client.post("/runs/2/restart", data={"csrf_token": token})
+        assert refused.status == 409
+        assert "only a run that failed, crashed or timed out" in await refused.text()
+
+        response = await client.post("/runs/1/restart", data={"csrf_token": token},
+                                     allow_redirects=False)
+        assert (response.status, response.headers["Location"]) == (303, "/runs/3")
+        await client.app[MANAGER].runs()[0].wait()
+    runs = await list_runs(url=history_url)
+    assert [(r.id, r.state, r.restart_of) for r in runs] == [
+        (3, "Success", 1), (2, "Success", None), (1, "TimedOut", None)]

@@ -1,37 +1,23 @@
 """The dashboard's actions in headless Chromium: start a run from its form and watch it
-succeed, see bad parameters named on the form, cancel a running run."""
+succeed, see bad parameters named on the form, cancel a running run, restart a failed
+one from its failure."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import playwright.async_api
 import pytest
-from aiohttp import web
 
-from asyncflow import Flow
-from asyncflow._ui import create_app
 from asyncflow._ui._actions import MANAGER
 from asyncflow.history import get_run, list_runs
-from tests.ui.action_flows import Gate, sums_flow
-from tests.ui.helpers import serve
+from tests.ui.action_flows import Flaky, Gate, sums_flow
+from tests.ui.helpers import dashboard_with, follow_restart_links
 
 pytestmark = pytest.mark.anyio
 expect: Any = playwright.async_api.expect
-
-
-
-@asynccontextmanager
-async def dashboard_with(url: str, *flows: Flow) -> AsyncIterator[tuple[web.Application, str]]:
-    app = create_app(url, flows=flows, poll_interval=0.05)
-    runner, base = await serve(app)
-    try:
-        yield app, base
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_run_started_from_its_form_goes_live_and_succeeds(
@@ -118,3 +104,43 @@ async def test_cancel_stops_a_running_run_and_its_page_says_cancelled(
     assert run.state == "Cancelled"
     assert [t.state for t in (await get_run(run.id, url=history_url)).task_runs] == [
         "Success", "Cancelled"]
+
+
+async def test_restart_from_failure_runs_only_what_did_not_succeed_and_links_both_runs(
+    browser: Any, history_url: str, tmp_path: Path
+) -> None:
+    flaky = Flaky(tmp_path / "results")
+    async with dashboard_with(history_url, flaky.flow) as (app, base):
+        page = await browser.new_page()
+        try:
+            await page.goto(base + "flows/flaky")
+            await page.locator("#run-button").click()
+            await expect(page).to_have_url(re.compile(r"/runs/1$"))
+            await expect(page.locator("#run-state")).to_have_text("Failed")
+            await expect(page.locator("#task-runs tr", has_text="transform").locator(
+                ".state")).to_have_text("Failed")
+            assert flaky.calls == ["extract", "transform"]
+
+            flaky.broken = False  # the bug is fixed
+            await page.locator("#restart-run").click()
+            await expect(page).to_have_url(re.compile(r"/runs/2$"))
+            await expect(page.locator("#run-state")).to_have_text("Success")
+            await expect(page.locator("#task-runs tr", has_text="load").locator(
+                ".state")).to_have_text("Success")
+            await expect(page.locator("#restart-run")).to_have_count(0)
+
+            await follow_restart_links(page, 1, 2)
+            assert app[MANAGER].active_runs == 0
+        finally:
+            await page.close()
+    assert flaky.calls == ["extract", "transform", "transform", "load"]
+    runs = await list_runs(url=history_url)
+    assert [(r.id, r.state, r.restart_of) for r in runs] == [
+        (2, "Success", 1), (1, "Failed", None)]
+    task_runs = (await get_run(2, url=history_url, transitions=True)).task_runs
+    ran = [t.task_name for t in task_runs
+           if any(step.new_state == "Running" for step in t.transitions)]
+    assert ran == ["transform", "load"]
+    kept = {t.task_name: t for t in task_runs}["extract"]
+    assert kept.state == "Success"
+    assert (kept.message or "").startswith("Kept from flow run 1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from asyncflow.cli._loading import load_flow
 from tests.history.test_restart_crash import _FLOW, _run_and_kill
-from tests.ui.helpers import Dashboard
+from tests.ui.helpers import Dashboard, follow_restart_links
 
 pytestmark = pytest.mark.anyio
 expect: Any = playwright.async_api.expect
@@ -46,11 +45,6 @@ async def test_a_crashed_run_and_its_restart_link_to_each_other(
 
         await page.goto(dashboard.base + "runs/2")
         await expect(page.locator("#run-state")).to_have_text("Success")
-        await page.locator("#restart-of").click()
-        await expect(page).to_have_url(re.compile(r"/runs/1$"))
-        restarted_by = page.locator("#restarted-by a")
-        await expect(restarted_by).to_have_text("run #2")
-        await restarted_by.click()
-        await expect(page).to_have_url(re.compile(r"/runs/2$"))
+        await follow_restart_links(page, 1, 2)
     finally:
         await page.close()
