@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from asyncflow import Flow, FlowRunError, task
-from asyncflow.results import LocalResult, Result, UnreadValue
+from asyncflow.results import JSONResult, LocalResult, Result, UnreadValue
 from asyncflow.states import Mapped
 from tests.history.test_restart import _by_name, _chain
 
@@ -114,3 +114,27 @@ async def test_a_run_that_kept_nothing_loads_what_result_of_gives(sqlite_url: st
         t = one()
     state = await flow.run(history=sqlite_url)
     assert await state.load_result_of(t) == state.result_of(t) == 1
+
+
+async def test_a_kept_json_value_is_read_from_the_history(history_url: str) -> None:
+    failing = {"other"}
+
+    @task
+    def make() -> dict[str, int]:
+        return {"a": 1}
+
+    @task
+    def other() -> int:
+        if "other" in failing:
+            raise RuntimeError("broken")
+        return 2
+
+    with Flow("json kept", result=JSONResult()) as flow:
+        made = make()
+        other()
+    await flow.run(history=history_url, checkpointing=True)
+    failing.clear()
+    state = await flow.run(history=history_url, checkpointing=True, restart_from="last")
+
+    assert isinstance(state.result[made].result, UnreadValue)
+    assert await state.load_result_of(made) == {"a": 1}
