@@ -2,11 +2,13 @@
 
 ``LocalResult``, ``JSONResult`` (also ``PrefectResult``), ``ConstantResult`` and
 ``SecretResult`` are built in; a custom storage backend is a :class:`Result` subclass with
-async ``write``, ``read`` and ``exists``.
+async ``write``, ``read`` and ``exists``. :class:`UnreadValue` stands where a restarted
+run holds a kept value it has not read back.
 """
 
 from __future__ import annotations
 
+from ._core._unread import UnreadValue as UnreadValue
 from ._results._base import Result as Result, SafeResult as SafeResult
 from ._results._constant import ConstantResult as ConstantResult
 from ._results._gcs import GCSResult as GCSResult
@@ -30,4 +32,5 @@ __all__ = [
     "S3Result",
     "SafeResult",
     "SecretResult",
+    "UnreadValue",
 ]

@@ -19,6 +19,7 @@ from ._context import _overlay_var
 from ._exceptions import FlowRunError
 from ._sentinel import sentinel
 from ._slots import slots_of
+from ._unread import load_value, unread_error, unread_in
 
 if TYPE_CHECKING:
     from .._results._base import Result
@@ -29,6 +30,10 @@ T = TypeVar("T")
 #: What ``result`` is when a state was given none: distinct from a ``None`` value, so a
 #: state that never produced data reads as ``NoResult`` rather than ``Result(None)``.
 _NO_RESULT: Any = sentinel("no result")
+
+
+def _task_name(task: Any) -> str:
+    return str(getattr(task, "slug", None) or getattr(task, "name", task))
 
 
 class ResultInterface:
@@ -160,8 +165,28 @@ class State:
 
         ``state.result[task].result``, typed: for ``t: Task[int]`` it is an ``int``. Raises
         :class:`~asyncflow.FlowRunError` when the task did not succeed (its state holds an
-        exception, not a value) or is not a task of the run.
+        exception, not a value), is not a task of the run, or was kept by a restart
+        without its value being read (then use :meth:`load_result_of`).
         """
+        state = self._succeeded(task)
+        unread = unread_in(state)
+        if unread is not None:
+            raise unread_error(_task_name(task), unread)
+        return cast("T", state.result)
+
+    async def load_result_of(self, task: Task[T]) -> T:
+        """:meth:`result_of`, reading a value that a restart kept without reading it
+        from where its Result stored it (see :meth:`load_result`)."""
+        return cast("T", await load_value(self._succeeded(task)))
+
+    async def load_result(self) -> Any:
+        """The value this state carries, like ``result``; for a task run a restart kept
+        without reading its value, the value read from its Result's location (once:
+        the state keeps it)."""
+        return await load_value(self)
+
+    def _succeeded(self, task: Task[Any]) -> State:
+        """The state of ``task`` in this flow run's final state, if it succeeded."""
         states = self.result
         if not isinstance(states, dict):
             raise FlowRunError(
@@ -170,7 +195,7 @@ class State:
                 "read its .result)"
             )
         state = states.get(task)
-        name = getattr(task, "slug", None) or getattr(task, "name", task)
+        name = _task_name(task)
         if not isinstance(state, State):
             raise FlowRunError(
                 f"{name!r} is not a task of this flow run; pass what the call returned inside "
@@ -182,7 +207,7 @@ class State:
             more = " and .map_states for its children" if bad_child else ""
             raise FlowRunError(f"task {name!r} ended {state}, so it has no value; read "
                                f"state.result[task] for its state{more}")
-        return cast("T", state.result)
+        return state
 
     # ---- predicates ------------------------------------------------------------
     def is_pending(self) -> bool:

@@ -71,7 +71,8 @@ def this_process() -> tuple[str, int, float | None]:
     return host_name(), pid, process_started_at(pid)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (anyone's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -98,7 +99,7 @@ def process_is_gone(
     if host == host_name() and pid is not None:
         if pid == os.getpid():
             return False  # this process: its own runs are going (or ended, and say so)
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return True
         if started_at is None:
             return False

@@ -28,7 +28,7 @@ from .._core._parameter import Parameter, resolve_parameters
 from .._core._states import Failed, Mapped, Pending, State, Success
 from ._errors import RestartError, RunNotFoundError
 from ._graph_diff import Edge, check_same_graph, recorded_edges
-from ._records import FlowRunRecord, TaskRunRecord, _state_class
+from ._records import FlowRunRecord, TaskRunRecord, _state_class, _state_classes
 from ._restart_values import Kept, settle_values
 from ._store import HistoryStore, display_url, store_for
 
@@ -119,16 +119,10 @@ async def find_run(store: HistoryStore, flow: Flow, ref: RunRef) -> FlowRunRecor
 
 async def _last_failed(store: HistoryStore, flow_name: str) -> FlowRunRecord:
     """The flow's latest run that failed or crashed."""
-    offset = 0
-    while True:
-        page = await store.list_runs(flow=flow_name, limit=200, offset=offset)
-        for record in page:
-            cls = _state_class(record.state)
-            if cls is not None and issubclass(cls, Failed):
-                return record
-        if len(page) < 200:
-            break
-        offset += 200
+    failed = [name for name, cls in _state_classes().items() if issubclass(cls, Failed)]
+    page = await store.list_runs(flow=flow_name, state=failed, limit=1)
+    if page:
+        return page[0]
     raise RestartError(
         f"flow {flow_name!r} has no failed or crashed run in the history at "
         f"{display_url(store.url)} to restart; name a run with restart_from=RUN"
@@ -271,6 +265,7 @@ async def plan_restart(
         mapped.map_states = [s if s is not None else Pending("Child to run again.",
                                                              map_index=k)
                              for k, s in enumerate(slots)]
+        mapped.result = [s.result for s in mapped.map_states]
         task_states[plan.tasks[i]] = mapped
     n_children = sum(len(slots) for _, slots in kept.mapped.values())
     rerun_children = sum(len(ks) for ks in kept.partial.values())

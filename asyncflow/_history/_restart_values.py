@@ -1,7 +1,8 @@
 """Which kept values a restart needs, and reading them from their Results.
 
-A kept task run's state comes back with its Result at the recorded location but no
-value. A value is read only when a task run that runs again takes it as an input: a task
+A kept task run's state comes back with its Result at the recorded location and an
+:class:`~asyncflow._core._unread.UnreadValue` where the value would be. A value is read
+only when a task run that runs again takes it as an input: a task
 that runs needs every data input it has; a mapped task that runs only some children
 again needs, over a mapped edge from a mapped task, just the same children's values.
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .._core._states import Mapped, Skipped, State
+from .._core._unread import UnreadValue
 from .._results._json import JSONResult
 from ._records import TaskRunRecord
 
@@ -97,16 +99,20 @@ class Kept:
 
 
 def attach_locations(kept: Kept) -> None:
-    """Give every kept state its Result at the recorded location (no value yet)."""
+    """Give every kept state its Result at the recorded location, holding an
+    :class:`UnreadValue` until its value is read (if ever)."""
     for key in kept.records:
         state = kept.state(key)
+        if state is None or kept.needs_nothing(key):
+            continue
         source = kept.source(key)
-        if state is None or source is None:
+        if source is None:
+            state.result = UnreadValue(kept.run_id, None)
             continue
         template, location = source
         placeholder = template.copy()
         placeholder.location = location
-        placeholder.value = None
+        placeholder.value = UnreadValue(kept.run_id, location)
         state._result = placeholder
 
 

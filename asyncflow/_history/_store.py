@@ -49,6 +49,7 @@ from ._rows import (
     task_names,
     write_statements,
 )
+from ._run_filters import state_clause
 from ._schema import LATEST_VERSION, MAX_ID, MIGRATIONS, Dialect
 from ._urls import (
     DEFAULT_URL as DEFAULT_URL,
@@ -266,9 +267,8 @@ class HistoryStore(ABC):
         return rows
 
     # ---- queries ------------------------------------------------------------------
-    @staticmethod
-    def _run_filters(
-        flow: str | None, state: str | Sequence[str] | None, since: When, until: When,
+    async def _run_filters(
+        self, flow: str | None, state: str | Sequence[str] | None, since: When, until: When,
     ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         args: list[Any] = []
@@ -277,8 +277,9 @@ class HistoryStore(ABC):
             args.append(flow)
         if state:
             states = [state] if isinstance(state, str) else list(state)
-            clauses.append("(" + " OR ".join("state = ?" for _ in states) + ")")
-            args.extend(states)
+            clause, state_args = await state_clause(states, self.read_small)
+            clauses.append(clause)
+            args.extend(state_args)
         if since is not None:
             clauses.append("started_at >= ?")
             args.append(_seconds(since))
@@ -299,7 +300,7 @@ class HistoryStore(ABC):
         offset: int = 0,
     ) -> list[FlowRunRecord]:
         """Flow runs, newest first, that match every filter given."""
-        where, args = self._run_filters(flow, state, since, until)
+        where, args = await self._run_filters(flow, state, since, until)
         rows = await self.fetch(
             f"SELECT {_RUN_COLUMNS} FROM flow_runs{where} "
             "ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
@@ -316,7 +317,7 @@ class HistoryStore(ABC):
         until: When = None,
     ) -> int:
         """How many flow runs match the filters (those of ``list_runs``)."""
-        where, args = self._run_filters(flow, state, since, until)
+        where, args = await self._run_filters(flow, state, since, until)
         rows = await self.fetch(f"SELECT COUNT(*) FROM flow_runs{where}", args)
         return int(rows[0][0])
 

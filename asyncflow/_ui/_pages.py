@@ -23,7 +23,8 @@ from .._history._records import (
 )
 
 #: The state names offered by the runs list's filter.
-FLOW_STATES = ("Running", "Success", "Failed", "Cancelled", "TimedOut", "Paused", "Scheduled")
+FLOW_STATES = ("Running", "Success", "Failed", "Crashed", "Cancelled", "TimedOut", "Paused",
+               "Scheduled")
 _UNSAFE_SVG = re.compile(r"<\s*script|<\s*foreignObject|javascript:|\son\w+\s*=", re.I)
 _JSON_SHOWN = 2_000
 #: Task run states whose row links to the task run's logs.

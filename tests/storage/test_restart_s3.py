@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncflow import Flow, history as history_api, task
+from asyncflow import Flow, FlowRunError, history as history_api, task
 from asyncflow._results._s3 import S3Result
 
 pytestmark = pytest.mark.anyio
@@ -55,3 +55,41 @@ async def test_a_restart_reads_kept_values_from_s3(
     first_child = doubled.map_states[0]
     assert first_child._result.location == old[0]
     assert (await first_child._result.read(old[0] or "")).value == 20
+
+
+async def test_kept_values_a_restart_did_not_read_are_loaded_from_s3(
+    make_s3: Callable[..., S3Result], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    failing = {"total"}
+
+    @task
+    def fetch(i: int) -> int:
+        return i * 10
+
+    @task
+    def total(values: list[int]) -> int:
+        if "total" in failing:
+            raise RuntimeError("broken")
+        return sum(values)
+
+    @task
+    def label() -> str:
+        return "numbers"
+
+    with Flow("s3 kept", result=make_s3()) as flow:
+        fetched = fetch.map([1, 2, 3])
+        total(fetched)
+        name = label()
+    assert (await flow.run(history=url, checkpointing=True)).is_failed()
+    failing.clear()
+
+    state = await flow.run(history=url, checkpointing=True, restart_from="last")
+
+    assert state.is_successful() and state.result_of(fetched) == [10, 20, 30]  # total's
+    with pytest.raises(FlowRunError, match="load_result_of"):
+        state.result_of(name)
+    assert await state.load_result_of(name) == "numbers"  # read from the bucket now
+    old = {tr.task_name: tr.result_location
+           for tr in (await history_api.get_run(1, url=url)).task_runs}
+    assert state.result[name]._result.location == old["label"]

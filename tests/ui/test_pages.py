@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-from asyncflow import Flow, task
+from asyncflow import Flow, history, task
 from asyncflow._ui import _app, create_app
 from asyncflow._ui._pages import safe_svg
 from tests.ui.flows import PICKLED_MARKER, etl_flow
@@ -63,6 +64,31 @@ async def test_the_runs_list_filters_and_pages(
     assert runs((await _get(dashboard.base + "?since=2000-01-01&until=2000-12-31"))[1]) == []
     status, page, _ = await _get(dashboard.base + "?since=yesterday")
     assert status == 400 and "2024-05-31" in page
+
+
+async def test_the_runs_list_filters_and_pages_crashed_runs(
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = ("another-host", 4242, None)  # no beat for an hour: its process is gone
+    async with history.connect(dashboard.url) as db:
+        for n in range(3):
+            await db.create_flow_run(
+                flow_run_id=f"gone-{n}", flow_name="gone", state="Running", parameters="{}",
+                started_at=time.time() - 3600 + n, task_count=0, graph=None, process=gone)
+        await db.create_flow_run(
+            flow_run_id="going", flow_name="going", state="Running", parameters="{}",
+            started_at=time.time(), task_count=0, graph=None,
+            process=("another-host", 4243, None))
+    monkeypatch.setattr(_app, "RUNS_PER_PAGE", 2)
+
+    def runs(page: str) -> list[str]:
+        return re.findall(r'data-run="(\d+)"', page)
+
+    first = (await _get(dashboard.base + "?state=Crashed"))[1]
+    assert runs(first) == ["3", "2"] and "3 runs" in first
+    assert runs((await _get(dashboard.base + "?state=Crashed&page=2"))[1]) == ["1"]
+    running = (await _get(dashboard.base + "?state=Running"))[1]
+    assert runs(running) == ["4"] and "1 run<" in running
 
 
 async def test_a_flow_run_id_redirects_to_its_run_page(dashboard: Dashboard) -> None:
