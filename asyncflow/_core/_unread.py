@@ -65,16 +65,19 @@ def unread_in(state: State) -> UnreadValue | None:
 def unread_error(name: str, unread: UnreadValue) -> FlowRunError:
     """The error of ``result_of`` for a task whose kept value was not read."""
     if unread.location is None:
-        return FlowRunError(
-            f"task {name!r} was kept from flow run {unread.run_id}, whose result was not "
-            "persisted, so its value cannot be read back. Persist it (a persisting Result "
-            "and checkpointing on) to be able to read it after a restart, or run the flow "
-            "afresh"
-        )
+        return _not_persisted(f"task {name!r}", unread)
     return FlowRunError(
         f"task {name!r} was kept from flow run {unread.run_id} and this run did not need "
         f"its value, so it was not read back (it is stored at {unread.location!r}). Read "
         "it with `await state.load_result_of(task)`"
+    )
+
+
+def _not_persisted(what: str, unread: UnreadValue) -> FlowRunError:
+    return FlowRunError(
+        f"{what} was kept from flow run {unread.run_id}, whose result was not persisted, "
+        "so its value cannot be read back. Persist it (a persisting Result and "
+        "checkpointing on) to be able to read it after a restart, or run the flow afresh"
     )
 
 
@@ -108,12 +111,7 @@ async def load_value(state: State) -> Any:
     if not isinstance(value, UnreadValue):
         return value
     if value.location is None:
-        raise FlowRunError(
-            f"this {type(state).__name__} state was kept from flow run {value.run_id}, "
-            "whose result was not persisted, so its value cannot be read back. Persist it "
-            "(a persisting Result and checkpointing on) to be able to read it after a "
-            "restart, or run the flow afresh"
-        )
+        raise _not_persisted(f"this {type(state).__name__} state", value)
     stored = state._result
     state._result = await stored.read(value.location)
     return state.result
